@@ -1,0 +1,34 @@
+# The two commands of the README: `make demo` and `make test`. Each installs what it needs.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+DATA   ?= data/logs
+PORT   ?= 5006
+
+.PHONY: install demo test browser bench lint clean-demo
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+# Demo data once (30 days of history), then the flow groups.
+demo: install
+	@test -d $(DATA)/executions || $(BIN)/flowlogs demo --data $(DATA) --days 30 --per-day 500 --seed 1
+	$(BIN)/flowlogs flows --data $(DATA)
+
+# Debian's Chromium drives the browser tests (never `playwright install`: it downloads a browser).
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+test: install browser
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check dashboard tests benchmarks
+
+clean-demo:
+	rm -rf $(DATA)

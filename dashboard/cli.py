@@ -1,0 +1,332 @@
+"""`flowlogs`: the command line. Every query command has a `--json` twin whose
+field names are those of EVENTS.md, so what a person reads a script can fetch."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .queries import TOKEN_GROUPS, LogQueries, parse_json_field
+from .schema import Tab
+from .store import DEFAULT_RETENTION_DAYS, ExecutionNotFound, ExecutionRunning, Store
+
+app = typer.Typer(help="Execution logs of flows: record, ingest, query, delete and retain.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+out = Console()
+err = Console(stderr=True)
+
+DataDir = Annotated[Path, typer.Option("--data", envvar="FLOWLOGS_DATA", help="Data directory of the logs.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+Status = Annotated[Tab, typer.Option("--status", help="Filter tab.", case_sensitive=False)]
+Since = Annotated[str | None, typer.Option(help="From this date or time (ISO 8601, UTC if no zone).")]
+Until = Annotated[str | None, typer.Option(help="Up to this date (inclusive) or time.")]
+DEFAULT_DATA = Path("data/logs")
+
+
+# -- output helpers ----------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-ready value: datetimes as ISO 8601 UTC, NaN and NaT as null."""
+    if value is None:
+        return None
+    if hasattr(value, "to_pydatetime"):
+        value = value.to_pydatetime()
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:  # partition days come back as naive midnight
+            return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+        return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        return _plain(value.item())
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) or hasattr(value, "tolist"):
+        return [_plain(v) for v in (value.tolist() if hasattr(value, "tolist") else value)]
+    return value
+
+
+def _emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(_plain(data), ensure_ascii=False, indent=2) + "\n")
+
+
+def _table(rows: list[dict], columns: list[str], title: str | None = None) -> None:
+    table = Table(title=title, header_style="bold")
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        # escape(): log text is shown as text, never as rich markup
+        table.add_row(*(escape("" if row.get(c) is None else str(_plain(row.get(c)))) for c in columns))
+    out.print(table)
+
+
+def _records(frame) -> list[dict]:
+    return [_plain(r) for r in frame.astype(object).where(frame.notna(), None).to_dict("records")]
+
+
+@contextmanager
+def _progress(description: str, total: int | None):
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda n=1: bar.advance(task, n)
+
+
+def _time(text: str | None, end: bool = False) -> dt.datetime | dt.date | None:
+    if text is None:
+        return None
+    try:
+        if len(text) == 10:
+            return dt.date.fromisoformat(text)
+        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not an ISO 8601 date or time (e.g. 2026-11-20 or 2026-11-20T08:00Z)")
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err.print(f"[red]error:[/red] {escape(message)}")
+    raise typer.Exit(code)
+
+
+def _trigger(row: dict) -> dict:
+    trigger = {"type": row.pop("trigger_type")}
+    phone = row.pop("trigger_phone")
+    if phone is not None:
+        trigger["phone"] = phone
+    return trigger
+
+
+def _execution_json(row: dict) -> dict:
+    row = dict(row)
+    row.pop("day", None)
+    row["trigger"] = _trigger(row)
+    return row
+
+
+def _step_json(step: dict) -> dict:
+    step = dict(step)
+    prompt, completion = step.pop("prompt_tokens"), step.pop("completion_tokens")
+    step.pop("total_tokens", None)
+    step["tokens"] = None if prompt is None and completion is None else {"prompt": prompt, "completion": completion}
+    step["input"] = parse_json_field(step["input"])
+    step["output"] = parse_json_field(step["output"])
+    return step
+
+
+# -- writing ------------------------------------------------------------------------
+
+
+@app.command()
+def demo(data: DataDir = DEFAULT_DATA,
+         days: Annotated[int, typer.Option(min=1, help="Days of history, ending now.")] = 30,
+         per_day: Annotated[int, typer.Option(min=1, help="Executions a day.")] = 500,
+         seed: Annotated[int, typer.Option(help="Same seed, same data.")] = 1,
+         live: Annotated[bool, typer.Option(help="Then keep producing new executions until stopped.")] = False):
+    """Write realistic demo history (a flow simulator driving the recorder)."""
+    from .demo import generate_history, run_live
+
+    with _progress("writing demo history", total=None) as advance:
+        count = generate_history(data, days=days, per_day=per_day, seed=seed, progress=advance)
+    err.print(f"wrote {count:,} executions over {days} days to {data}")
+    if live:
+        err.print("producing live executions; Ctrl+C to stop")
+        try:
+            run_live(data, seed=seed)
+        except KeyboardInterrupt:
+            pass
+
+
+@app.command()
+def ingest(file: Annotated[str, typer.Argument(help="A JSON-lines file of events, or - for stdin.")],
+           data: DataDir = DEFAULT_DATA):
+    """Store the events of a JSON-lines file (EVENTS.md). Exit status 1 if any line was rejected."""
+    from .ingest import ingest_lines
+    from .writer import Writer, WriteFailed
+
+    if file == "-":
+        stream, size = sys.stdin.buffer, None
+    else:
+        path = Path(file)
+        if not path.is_file():
+            _fail(f"no such file: {file}", 2)
+        stream, size = path.open("rb"), path.stat().st_size
+    try:
+        with _progress(f"ingesting {file}", total=size) as advance, \
+                Writer(data, max_rows=20_000, flush_interval=None) as writer:
+            report = ingest_lines(stream, writer, progress=advance)
+    except WriteFailed as exc:
+        _fail(str(exc))
+    finally:
+        stream.close() if file != "-" else None
+    for rejection in report.rejected:
+        sys.stderr.write(f"{rejection}\n")
+    written = report.written
+    err.print(f"stored {report.accepted:,} events, rejected {len(report.rejected):,} lines"
+              + (f", {written.pending:,} wait for their execution_started" if written.pending else "")
+              + (f", {written.dropped_deleted:,} belong to deleted executions" if written.dropped_deleted else ""))
+    if written.refused_expired:
+        err.print(f"refused events of {len(written.refused_expired)} executions older than retention: "
+                  + escape(", ".join(written.refused_expired[:10])))
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+# -- queries --------------------------------------------------------------------------
+
+
+@app.command()
+def flows(data: DataDir = DEFAULT_DATA, status: Status = Tab.ALL, as_json: AsJson = False):
+    """Flow groups, most recent activity first."""
+    rows = _records(LogQueries(data).flow_groups(status))
+    fields = ["flow_name", "runs", "latest_status", "has_failures", "last_run_at"]
+    rows = [{k: r[k] for k in fields} for r in rows]
+    _emit_json(rows) if as_json else _table(rows, fields, title=f"Flows ({status.value})")
+
+
+@app.command()
+def counts(data: DataDir = DEFAULT_DATA, as_json: AsJson = False):
+    """How many executions each filter tab shows."""
+    tab_counts = LogQueries(data).tab_counts()
+    _emit_json(tab_counts) if as_json else _table([tab_counts], [t.value for t in Tab], title="Executions")
+
+
+@app.command()
+def executions(data: DataDir = DEFAULT_DATA,
+               flow: Annotated[str | None, typer.Option(help="Only this flow.")] = None,
+               status: Status = Tab.ALL,
+               limit: Annotated[int, typer.Option(min=1)] = 50,
+               offset: Annotated[int, typer.Option(min=0)] = 0,
+               as_json: AsJson = False):
+    """Executions newest first, a page at a time."""
+    rows = [_execution_json(r) for r in _records(LogQueries(data).executions(flow, status, limit=limit, offset=offset))]
+    fields = ["execution_id", "flow_name", "status", "trigger", "started_at", "finished_at", "duration_ms",
+              "messages_sent", "messages_failed"]
+    rows = [{k: r[k] for k in fields} for r in rows]
+    if as_json:
+        _emit_json(rows)
+    else:
+        for r in rows:
+            r["trigger"] = " ".join(filter(None, (r["trigger"]["type"], r["trigger"].get("phone"))))
+        _table(rows, fields)
+
+
+@app.command()
+def show(execution_id: str, data: DataDir = DEFAULT_DATA, as_json: AsJson = False):
+    """One execution with every step in order."""
+    record = LogQueries(data).execution(execution_id)
+    if record is None:
+        _fail(f"no execution with id {execution_id!r}")
+    record = _execution_json(_plain(record))
+    record["steps"] = [_step_json(s) for s in record["steps"]]
+    if as_json:
+        _emit_json(record)
+        return
+    head = {k: v for k, v in record.items() if k != "steps"}
+    for key, value in head.items():
+        out.print(f"[bold]{key}[/bold]: {escape(str(value))}", highlight=False)
+    for step in record["steps"]:
+        colour = {"failed": "red", "skipped": "yellow"}.get(step["status"], "green")
+        tokens = step["tokens"]
+        out.print(f"\n[{colour}]#{step['index']} {escape(step['node_name'])} ({escape(step['node_type'])}) "
+                  f"{step['status']}[/{colour}] {step['duration_ms']} ms"
+                  + (f" · {tokens['prompt']}+{tokens['completion']} tokens" if tokens else ""), highlight=False)
+        for key in ("model", "system_prompt", "user_prompt", "ai_reply", "warnings", "error", "input", "output"):
+            if step.get(key) not in (None, []):
+                value = step[key] if isinstance(step[key], str) else json.dumps(step[key], ensure_ascii=False)
+                out.print(f"  [dim]{key}[/dim]: {escape(value)}", highlight=False)
+
+
+@app.command()
+def tokens(data: DataDir = DEFAULT_DATA,
+           by: Annotated[str, typer.Option(help=f"Group by {'|'.join(TOKEN_GROUPS)}.")] = "day",
+           since: Since = None, until: Until = None, as_json: AsJson = False):
+    """Token usage of AI steps by day, flow, node or model."""
+    if by not in TOKEN_GROUPS:
+        raise typer.BadParameter(f"choose one of {', '.join(TOKEN_GROUPS)}", param_hint="--by")
+    frame = LogQueries(data).token_usage(by, _time(since), _time(until, end=True))
+    rows = _records(frame)
+    if as_json:
+        _emit_json(rows)
+    else:
+        _table(rows, list(frame.columns), title=f"Tokens by {by}")
+
+
+@app.command()
+def failures(data: DataDir = DEFAULT_DATA, since: Since = None, until: Until = None,
+             flow: Annotated[str | None, typer.Option(help="Only this flow.")] = None,
+             as_json: AsJson = False):
+    """Failed executions with their failing step and the failure cause."""
+    rows = _records(LogQueries(data).failures(_time(since), _time(until, end=True), flow))
+    for row in rows:
+        row.pop("day", None)
+        row["trigger"] = _trigger(row)
+        row["failed_step_input"] = parse_json_field(row["failed_step_input"])
+    if as_json:
+        _emit_json(rows)
+    else:
+        _table(rows, ["execution_id", "flow_name", "status", "started_at", "failed_node_name", "cause", "error"])
+
+
+# -- management ------------------------------------------------------------------------
+
+
+@app.command()
+def delete(execution_id: str, data: DataDir = DEFAULT_DATA):
+    """Delete one execution and its steps from disk (running ones are refused)."""
+    try:
+        day = Store(data).delete_execution(execution_id)
+    except (ExecutionNotFound, ExecutionRunning) as exc:
+        _fail(str(exc))
+    err.print(f"deleted execution {escape(execution_id)} (day {day})")
+
+
+@app.command()
+def clear(data: DataDir = DEFAULT_DATA,
+          yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False):
+    """Delete every execution except running ones."""
+    store = Store(data)
+    tab_counts = LogQueries(store).tab_counts()
+    doomed = tab_counts["all"] - tab_counts["running"]
+    if not yes:
+        typer.confirm(f"Delete {doomed:,} executions ({tab_counts['running']:,} running ones are kept)?", abort=True)
+    with _progress("clearing", total=len(store.all_days())) as advance:
+        deleted = store.clear_all(progress=advance)
+    err.print(f"deleted {deleted:,} executions; {tab_counts['running']:,} running ones kept")
+
+
+@app.command()
+def retention(data: DataDir = DEFAULT_DATA,
+              days: Annotated[int, typer.Option(min=1, help="Days to keep, today included.")] = DEFAULT_RETENTION_DAYS):
+    """Drop day partitions older than --days (running executions are kept)."""
+    store = Store(data)
+    with _progress("retention", total=len(store.all_days())) as advance:
+        dropped = store.apply_retention(days, progress=advance)
+    err.print(f"dropped {len(dropped)} day(s)" + (f": {dropped[0]} … {dropped[-1]}" if dropped else ""))
+
+
+@app.command()
+def compact(data: DataDir = DEFAULT_DATA):
+    """Merge each day's small files into one sorted file per dataset."""
+    store = Store(data)
+    with _progress("compacting", total=len(store.all_days())) as advance:
+        done = store.compact(progress=advance)
+    err.print(f"compacted {len(done)} day(s)")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,240 @@
+"""Read-side queries: DuckDB SQL over the day partitions, returning pandas.
+
+Everything the page, the notebooks, the reports and the CLI show comes from here.
+Every value from a user or a log reaches SQL as a bound parameter, never as text.
+Time ranges are on the execution's start and prune whole day partitions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+import uuid
+from typing import Any
+
+import duckdb
+import msgspec
+import pandas as pd
+
+from .schema import FAILURE_CAUSE_PATTERNS, FAILURE_STATUSES, FailureCause, StepStatus, Tab
+from .store import Store, connect, executions_sql, retry_on_vanished_files, steps_sql
+
+TOKEN_GROUPS = {
+    "day": ("e.day AS day",),
+    "flow": ("e.flow_name AS flow_name",),
+    "node": ("e.flow_name AS flow_name", "s.node_name AS node_name", "s.node_type AS node_type"),
+    "model": ("coalesce(s.model, 'unknown') AS model",),
+}
+
+EXECUTION_COLUMNS = """execution_id, flow_id, flow_name, status, trigger_type, trigger_phone,
+    started_at, finished_at,
+    (epoch_ms(coalesce(finished_at, now())) - epoch_ms(started_at))::BIGINT AS duration_ms,
+    coalesce(messages_sent, 0) AS messages_sent, coalesce(messages_failed, 0) AS messages_failed,
+    error, day"""
+
+
+def _day(ts: dt.datetime | dt.date | None) -> dt.date | None:
+    if ts is None or isinstance(ts, dt.date) and not isinstance(ts, dt.datetime):
+        return ts
+    return ts.astimezone(dt.timezone.utc).date() if ts.tzinfo else ts.date()
+
+
+def _as_utc(ts: dt.datetime | dt.date | None, end: bool = False) -> dt.datetime | None:
+    """A range bound as an aware UTC datetime; a bare date covers its whole day."""
+    if ts is None:
+        return None
+    if not isinstance(ts, dt.datetime):
+        ts = dt.datetime.combine(ts + dt.timedelta(days=1) if end else ts, dt.time(), dt.timezone.utc)
+    return ts if ts.tzinfo else ts.replace(tzinfo=dt.timezone.utc)
+
+
+def day_from_id(execution_id: str) -> dt.date | None:
+    """The start day a UUIDv7 execution id encodes (the recorder's ids); None for other ids."""
+    try:
+        value = uuid.UUID(execution_id)
+    except ValueError:
+        return None
+    if value.version != 7:
+        return None
+    return dt.datetime.fromtimestamp((value.int >> 80) / 1000, dt.timezone.utc).date()
+
+
+class LogQueries:
+    """Queries over one data root. Thread-safe: each call uses its own cursor."""
+
+    def __init__(self, root: str | os.PathLike | Store):
+        self.store = root if isinstance(root, Store) else Store(root)
+        self._con = connect()
+        self._con.execute("SET GLOBAL TimeZone = 'UTC'")
+        self._lock = threading.Lock()
+
+    # -- plumbing ---------------------------------------------------------------
+
+    def _days(self, since, until) -> list[dt.date] | None:
+        if since is None and until is None:
+            return None
+        lo, hi = _day(since), _day(until)
+        return [d for d in self.store.all_days() if (lo is None or d >= lo) and (hi is None or d <= hi)]
+
+    def _sql(self, body: str, params: dict[str, Any] | None = None, *, days=None) -> pd.DataFrame:
+        """Run body with `executions` and `steps` defined over the visible files of `days`."""
+
+        def run():
+            exec_files = self.store.files("executions", days)
+            step_files = self.store.files("steps", days)
+            bound = dict(params or {})
+            if exec_files:
+                bound["exec_files"] = exec_files
+            if step_files:
+                bound["step_files"] = step_files
+            sql = f"""
+            WITH executions AS ({executions_sql(self.store.source('executions', exec_files, 'exec_files'))}),
+                 steps AS ({steps_sql(self.store.source('steps', step_files, 'step_files'))})
+            {body}"""
+            with self._lock:
+                cursor = self._con.cursor()
+            try:
+                return cursor.execute(sql, {k: v for k, v in bound.items() if f"${k}" in sql}).df()
+            finally:
+                cursor.close()
+
+        return retry_on_vanished_files(run)
+
+    @staticmethod
+    def _where(tab: Tab | str, since, until, flow_name: str | None = None, alias: str = "") -> tuple[str, dict]:
+        p = f"{alias}." if alias else ""
+        clauses, params = [f"{p}status IN (SELECT unnest($statuses))"], {"statuses": list(Tab(tab).statuses)}
+        if since is not None:
+            clauses.append(f"{p}started_at >= $since")
+            params["since"] = _as_utc(since)
+        if until is not None:
+            clauses.append(f"{p}started_at < $until")
+            params["until"] = _as_utc(until, end=True)
+        if flow_name is not None:
+            clauses.append(f"{p}flow_name = $flow_name")
+            params["flow_name"] = flow_name
+        return " AND ".join(clauses), params
+
+    # -- the page ---------------------------------------------------------------------
+
+    def flow_groups(self, tab: Tab | str = Tab.ALL, since=None, until=None) -> pd.DataFrame:
+        """Flow groups with runs in the tab, most recent activity first."""
+        where, params = self._where(tab, since, until)
+        params["failure"] = list(FAILURE_STATUSES)
+        return self._sql(f"""
+            SELECT flow_name,
+                   count(*) AS runs,
+                   arg_max(status, started_at) AS latest_status,
+                   bool_or(status IN (SELECT unnest($failure))) AS has_failures,
+                   count(*) FILTER (WHERE status IN (SELECT unnest($failure))) AS failed_runs,
+                   max(started_at) AS last_run_at,
+                   max(greatest(started_at, coalesce(finished_at, started_at))) AS last_activity_at
+            FROM executions WHERE {where}
+            GROUP BY flow_name
+            ORDER BY last_activity_at DESC, flow_name""", params, days=self._days(since, until))
+
+    def tab_counts(self, since=None, until=None, flow_name: str | None = None) -> dict[str, int]:
+        """How many executions each filter tab shows."""
+        filters = ", ".join(
+            f"count(*) FILTER (WHERE status IN (SELECT unnest(${t.value}))) AS {t.value}" for t in Tab)
+        where, params = self._where(Tab.ALL, since, until, flow_name)
+        params.update({t.value: list(t.statuses) for t in Tab})
+        row = self._sql(f"SELECT {filters} FROM executions WHERE {where}", params,
+                        days=self._days(since, until)).iloc[0]
+        return {t.value: int(row[t.value]) for t in Tab}
+
+    def executions(self, flow_name: str | None = None, tab: Tab | str = Tab.ALL, *, limit: int = 50,
+                   offset: int = 0, since=None, until=None) -> pd.DataFrame:
+        """One page of executions, newest first."""
+        where, params = self._where(tab, since, until, flow_name)
+        params.update(limit=int(limit), offset=int(offset))
+        return self._sql(f"""
+            SELECT {EXECUTION_COLUMNS} FROM executions WHERE {where}
+            ORDER BY started_at DESC, execution_id DESC LIMIT $limit OFFSET $offset""",
+                         params, days=self._days(since, until))
+
+    def execution(self, execution_id: str) -> dict | None:
+        """One execution with every field and its steps in order; None if there is none."""
+        hint = day_from_id(execution_id)
+        for days in ([hint] if hint else []), None:
+            if days is None:
+                found = self.store.find_days([execution_id]).get(execution_id)
+                if found is None or found == hint:
+                    return None
+                days = [found]
+            head = self._sql(f"SELECT {EXECUTION_COLUMNS} FROM executions WHERE execution_id = $id",
+                             {"id": execution_id}, days=days)
+            if len(head):
+                break
+        else:
+            return None
+        steps = self.steps(execution_id, days)
+        record = _records(head)[0]
+        record["steps"] = _records(steps)
+        return record
+
+    def steps(self, execution_id: str, days: list[dt.date] | None = None) -> pd.DataFrame:
+        return self._sql("""
+            SELECT step_index AS "index", node_id, node_name, node_type, status, started_at, finished_at,
+                   (epoch_ms(finished_at) - epoch_ms(started_at))::BIGINT AS duration_ms,
+                   model, prompt_tokens, completion_tokens,
+                   coalesce(prompt_tokens, 0) + coalesce(completion_tokens, 0) AS total_tokens,
+                   system_prompt, user_prompt, ai_reply, warnings, error, input, output
+            FROM steps WHERE execution_id = $id ORDER BY step_index""", {"id": execution_id}, days=days)
+
+    # -- reports ------------------------------------------------------------------------
+
+    def token_usage(self, by: str = "day", since=None, until=None) -> pd.DataFrame:
+        """Prompt, completion and total tokens of AI steps, grouped by day, flow, node or model."""
+        if by not in TOKEN_GROUPS:
+            raise ValueError(f"cannot group tokens by {by!r}; choose one of {', '.join(TOKEN_GROUPS)}")
+        keys = TOKEN_GROUPS[by]
+        where, params = self._where(Tab.ALL, since, until, alias="e")
+        order = "1" if by == "day" else "total_tokens DESC, 1"
+        return self._sql(f"""
+            SELECT {', '.join(keys)},
+                   sum(coalesce(s.prompt_tokens, 0))::BIGINT AS prompt_tokens,
+                   sum(coalesce(s.completion_tokens, 0))::BIGINT AS completion_tokens,
+                   sum(coalesce(s.prompt_tokens, 0) + coalesce(s.completion_tokens, 0))::BIGINT AS total_tokens,
+                   count(*) AS ai_steps
+            FROM steps s JOIN executions e USING (execution_id, day)
+            WHERE (s.prompt_tokens IS NOT NULL OR s.completion_tokens IS NOT NULL) AND {where}
+            GROUP BY ALL ORDER BY {order}""", params, days=self._days(since, until))
+
+    def failures(self, since=None, until=None, flow_name: str | None = None) -> pd.DataFrame:
+        """Failed executions (failed or completed with errors), their failing step and its cause."""
+        where, params = self._where(Tab.FAILED, since, until, flow_name, alias="e")
+        cases = []
+        for i, (cause, pattern) in enumerate(FAILURE_CAUSE_PATTERNS):
+            params[f"p{i}"] = pattern
+            cases.append(f"WHEN regexp_matches(coalesce(f.error_text, ''), $p{i}, 'i') THEN '{cause.value}'")
+        params["failed"] = StepStatus.FAILED.value
+        return self._sql(f"""
+            , failing_step AS (
+                SELECT * FROM steps WHERE status = $failed
+                QUALIFY row_number() OVER (PARTITION BY execution_id ORDER BY step_index) = 1),
+            f AS (
+                SELECT e.execution_id, e.flow_name, e.status, e.trigger_type, e.trigger_phone,
+                       e.started_at, e.finished_at, e.messages_sent, e.messages_failed, e.day,
+                       s.step_index AS failed_step_index, s.node_name AS failed_node_name,
+                       s.node_type AS failed_node_type, coalesce(s.error, e.error) AS error_text,
+                       s.input AS failed_step_input
+                FROM executions e LEFT JOIN failing_step s USING (execution_id, day)
+                WHERE {where})
+            SELECT f.* RENAME (error_text AS error),
+                   CASE {' '.join(cases)} ELSE '{FailureCause.OTHER.value}' END AS cause
+            FROM f ORDER BY started_at DESC""", params, days=self._days(since, until))
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """DataFrame rows as plain Python values (timestamps stay datetimes, NaN becomes None)."""
+    out = []
+    for row in frame.astype(object).where(frame.notna(), None).to_dict("records"):
+        out.append({k: (list(v) if hasattr(v, "tolist") and not isinstance(v, str) else v) for k, v in row.items()})
+    return out
+
+
+def parse_json_field(text: str | None) -> Any:
+    """The stored JSON text of an input or output, as Python values."""
+    return None if text is None else msgspec.json.decode(text)

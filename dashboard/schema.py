@@ -1,0 +1,329 @@
+"""The vocabulary of flowlogs, defined once: statuses, tabs, failure causes,
+the event contract of EVENTS.md, and the row schemas of the Parquet files.
+
+Everything else imports these names; nothing else spells a status string.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from typing import Annotated, Union
+
+import msgspec
+import pyarrow as pa
+from msgspec import Meta, Raw, Struct
+
+
+class ExecutionStatus(StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    COMPLETED_WITH_ERRORS = "completed_with_errors"
+    CANCELLED = "cancelled"
+
+
+# The statuses an execution_finished event may carry: every one but running.
+FinalStatus = StrEnum("FinalStatus", {s.name: s.value for s in ExecutionStatus if s is not ExecutionStatus.RUNNING})
+FINAL_STATUSES = tuple(s.value for s in FinalStatus)
+FAILURE_STATUSES = (ExecutionStatus.FAILED.value, ExecutionStatus.COMPLETED_WITH_ERRORS.value)
+
+
+class StepStatus(StrEnum):
+    COMPLETED = "completed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class TriggerType(StrEnum):
+    SCHEDULE = "schedule"
+    MANUAL = "manual"
+    INCOMING_MESSAGE = "incoming_message"
+
+
+class Tab(StrEnum):
+    """The filter tabs of the Execution Logs page."""
+
+    ALL = "all"
+    RUNNING = "running"
+    FAILED = "failed"
+    COMPLETED = "completed"
+
+    @property
+    def statuses(self) -> tuple[str, ...]:
+        return TAB_STATUSES[self]
+
+
+TAB_STATUSES: dict[Tab, tuple[str, ...]] = {
+    Tab.ALL: tuple(s.value for s in ExecutionStatus),
+    Tab.RUNNING: (ExecutionStatus.RUNNING.value,),
+    Tab.FAILED: FAILURE_STATUSES,
+    Tab.COMPLETED: (ExecutionStatus.COMPLETED.value, ExecutionStatus.CANCELLED.value),
+}
+
+
+class FailureCause(StrEnum):
+    """The common failure causes of the help page, plus `other`."""
+
+    WHATSAPP_CONNECTION = "whatsapp_connection"
+    INVALID_PHONE = "invalid_phone"
+    AI_PROVIDER = "ai_provider"
+    TEMPLATE_VARIABLE = "template_variable"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return FAILURE_CAUSE_LABELS[self]
+
+
+FAILURE_CAUSE_LABELS = {
+    FailureCause.WHATSAPP_CONNECTION: "WhatsApp connection issue",
+    FailureCause.INVALID_PHONE: "Invalid phone number",
+    FailureCause.AI_PROVIDER: "AI provider error",
+    FailureCause.TEMPLATE_VARIABLE: "Missing or incorrect template variable",
+    FailureCause.OTHER: "Other",
+}
+
+# Case-insensitive patterns over the failing step's error, tried in this order.
+# Order matters: "WhatsApp number invalid" is a phone problem, not a connection one.
+FAILURE_CAUSE_PATTERNS: tuple[tuple[FailureCause, str], ...] = (
+    (FailureCause.INVALID_PHONE, r"phone|not a valid whatsapp (number|user)|recipient .*(invalid|not on whatsapp)"),
+    (FailureCause.WHATSAPP_CONNECTION, r"whatsapp|disconnected|not connected|session (closed|expired)|qr code"),
+    (FailureCause.TEMPLATE_VARIABLE, r"template|variable|placeholder|\{\{"),
+    (FailureCause.AI_PROVIDER, r"api key|rate limit|429|401|quota|model .*(overloaded|not found)|openai|anthropic|ai provider"),
+)
+
+
+def classify_failure(error: str | None) -> FailureCause:
+    """The Python twin of the SQL classification in queries (tests keep them equal)."""
+    for cause, pattern in FAILURE_CAUSE_PATTERNS:
+        if error and re.search(pattern, error, re.IGNORECASE):
+            return cause
+    return FailureCause.OTHER
+
+
+# ---------------------------------------------------------------------------
+# The event contract (EVENTS.md). msgspec validates and names the field at fault.
+
+E164 = r"^\+[1-9][0-9]{6,14}$"
+MAX_FIELD_BYTES = 1_000_000
+MAX_LINE_BYTES = 8 * MAX_FIELD_BYTES
+
+Id = Annotated[str, Meta(min_length=1, max_length=200)]
+Name = Annotated[str, Meta(min_length=1, max_length=500)]
+Timestamp = Annotated[dt.datetime, Meta(tz=True)]
+Count = Annotated[int, Meta(ge=0)]
+
+
+class Trigger(Struct, forbid_unknown_fields=False):
+    type: TriggerType
+    phone: Annotated[str, Meta(pattern=E164)] | None = None
+
+    def __post_init__(self):
+        if self.type is TriggerType.INCOMING_MESSAGE and self.phone is None:
+            raise ValueError("`phone` is required when the trigger type is incoming_message")
+        if self.type is not TriggerType.INCOMING_MESSAGE and self.phone is not None:
+            raise ValueError(f"`phone` is only allowed when the trigger type is incoming_message, not {self.type}")
+
+
+class Tokens(Struct):
+    prompt: Count = 0
+    completion: Count = 0
+
+
+class ExecutionStarted(Struct, tag_field="type", tag="execution_started"):
+    execution_id: Id
+    flow_id: Id
+    flow_name: Name
+    at: Timestamp
+    trigger: Trigger
+
+
+NULL = Raw(b"null")
+
+
+class StepFinished(Struct, tag_field="type", tag="step_finished"):
+    execution_id: Id
+    index: Count
+    node_id: Id
+    node_name: Name
+    node_type: Name
+    status: StepStatus
+    started_at: Timestamp
+    finished_at: Timestamp
+    model: str | None = None
+    tokens: Tokens | None = None
+    system_prompt: str | None = None
+    user_prompt: str | None = None
+    ai_reply: str | None = None
+    warnings: list[str] = []
+    error: str | None = None
+    input: Raw = NULL  # any JSON value, kept as its text (msgspec cannot take Raw | None)
+    output: Raw = NULL
+
+    def __post_init__(self):
+        if self.finished_at < self.started_at:
+            raise ValueError("`finished_at` is before `started_at`")
+        for field in ("system_prompt", "user_prompt", "ai_reply", "error", "input", "output"):
+            value = getattr(self, field)
+            if value is not None and len(value) > MAX_FIELD_BYTES:  # bytes of Raw, characters of str
+                raise ValueError(f"`{field}` is {len(value):,} bytes, over the limit of {MAX_FIELD_BYTES:,}")
+
+
+class ExecutionFinished(Struct, tag_field="type", tag="execution_finished"):
+    execution_id: Id
+    at: Timestamp
+    status: FinalStatus
+    messages_sent: Count = 0
+    messages_failed: Count = 0
+    error: str | None = None
+
+
+Event = Union[ExecutionStarted, StepFinished, ExecutionFinished]
+_decoder = msgspec.json.Decoder(Event)
+_encoder = msgspec.json.Encoder()
+
+
+class EventError(ValueError):
+    """A line that breaks the contract; `field` names the offending field."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(f"{field}: {message}" if field else message)
+        self.field = field
+        self.reason = message
+
+
+_AT_PATH = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
+
+
+def parse_event(line: bytes | str) -> Event:
+    """Decode one JSON line into an event, or raise EventError naming the field."""
+    if len(line) > MAX_LINE_BYTES:
+        raise EventError(f"line is {len(line):,} bytes, over the limit of {MAX_LINE_BYTES:,}")
+    try:
+        return _decoder.decode(line)
+    except msgspec.ValidationError as exc:
+        match = _AT_PATH.match(str(exc))
+        path = (match["path"] or "").lstrip(".") or None
+        message = match["msg"]
+        if path is None and message.startswith("Object missing required field"):
+            path = message.split("`")[1]
+        return_msg = message[0].lower() + message[1:] if message else message
+        raise EventError(return_msg, path) from None
+    except msgspec.DecodeError as exc:
+        raise EventError(f"not valid JSON ({exc})") from None
+
+
+def encode_event(event: Event) -> bytes:
+    return _encoder.encode(event)
+
+
+def utc(ts: dt.datetime) -> dt.datetime:
+    return ts.astimezone(dt.timezone.utc)
+
+
+def day_of(ts: dt.datetime) -> dt.date:
+    """The partition day of a timestamp: its UTC date."""
+    return utc(ts).date()
+
+
+# ---------------------------------------------------------------------------
+# Rows on disk. An execution is stored as append-only rows merged on read
+# (see store.MERGED_EXECUTIONS_SQL): a started row and a finished row.
+
+TS = pa.timestamp("us", tz="UTC")
+
+EXECUTION_ROW = pa.schema(
+    [
+        ("execution_id", pa.string()),
+        ("flow_id", pa.string()),
+        ("flow_name", pa.string()),
+        ("trigger_type", pa.string()),
+        ("trigger_phone", pa.string()),
+        ("started_at", TS),
+        ("status", pa.string()),  # null on a started row: running until a final row says otherwise
+        ("finished_at", TS),
+        ("messages_sent", pa.int32()),
+        ("messages_failed", pa.int32()),
+        ("error", pa.string()),
+        ("recorded_at", TS),
+    ]
+)
+
+STEP_ROW = pa.schema(
+    [
+        ("execution_id", pa.string()),
+        ("step_index", pa.int32()),
+        ("node_id", pa.string()),
+        ("node_name", pa.string()),
+        ("node_type", pa.string()),
+        ("status", pa.string()),
+        ("started_at", TS),
+        ("finished_at", TS),
+        ("model", pa.string()),
+        ("prompt_tokens", pa.int32()),
+        ("completion_tokens", pa.int32()),
+        ("system_prompt", pa.string()),
+        ("user_prompt", pa.string()),
+        ("ai_reply", pa.string()),
+        ("warnings", pa.list_(pa.string())),
+        ("error", pa.string()),
+        ("input", pa.string()),  # JSON text, exactly as sent
+        ("output", pa.string()),
+        ("recorded_at", TS),
+    ]
+)
+
+TOMBSTONE_ROW = pa.schema([("execution_id", pa.string()), ("deleted_at", TS)])
+
+
+def _json_text(raw: Raw | None) -> str | None:
+    text = None if raw is None else bytes(raw).decode()
+    return None if text in (None, "null") else text
+
+
+def event_row(event: Event, recorded_at: dt.datetime) -> dict:
+    """The row an event becomes (execution row or step row)."""
+    if isinstance(event, ExecutionStarted):
+        return {
+            "execution_id": event.execution_id,
+            "flow_id": event.flow_id,
+            "flow_name": event.flow_name,
+            "trigger_type": str(event.trigger.type),
+            "trigger_phone": event.trigger.phone,
+            "started_at": utc(event.at),
+            "recorded_at": recorded_at,
+        }
+    if isinstance(event, ExecutionFinished):
+        return {
+            "execution_id": event.execution_id,
+            "status": str(event.status),
+            "finished_at": utc(event.at),
+            "messages_sent": event.messages_sent,
+            "messages_failed": event.messages_failed,
+            "error": event.error,
+            "recorded_at": recorded_at,
+        }
+    tokens = event.tokens
+    return {
+        "execution_id": event.execution_id,
+        "step_index": event.index,
+        "node_id": event.node_id,
+        "node_name": event.node_name,
+        "node_type": event.node_type,
+        "status": str(event.status),
+        "started_at": utc(event.started_at),
+        "finished_at": utc(event.finished_at),
+        "model": event.model,
+        "prompt_tokens": tokens.prompt if tokens else None,
+        "completion_tokens": tokens.completion if tokens else None,
+        "system_prompt": event.system_prompt,
+        "user_prompt": event.user_prompt,
+        "ai_reply": event.ai_reply,
+        "warnings": list(event.warnings),
+        "error": event.error,
+        "input": _json_text(event.input),
+        "output": _json_text(event.output),
+        "recorded_at": recorded_at,
+    }

@@ -1,0 +1,544 @@
+"""Day partitions on disk: layout, atomic files, locks, merge rule, compaction,
+delete, clear all, retention and the change token.
+
+Layout under the data root (see data/README.md):
+
+    executions/day=YYYY-MM-DD/*.parquet   execution rows (started / finished / merged)
+    steps/day=YYYY-MM-DD/*.parquet        step rows
+    tombstones/day=YYYY-MM-DD/*.parquet   ids deleted from that day: late events for them are dropped
+    pending/{executions,steps}/*.parquet  rows whose execution_started has not arrived yet
+    _meta/changes                         change token, rewritten after every mutation
+    _meta/horizon                         oldest day retention keeps; older events are refused
+    _locks/                               one lock per day, one for pending
+
+A day holds an execution and all its steps: the day the execution *started* (UTC).
+Files are immutable and appear by rename, so a reader sees a file whole or not at all.
+Writers, compaction, delete and retention take the day's lock to change a day; readers
+take none and de-duplicate, so a reader that sees a file twice (old and compacted)
+still counts every row once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import uuid_utils
+from filelock import FileLock
+
+from .schema import EXECUTION_ROW, FINAL_STATUSES, STEP_ROW, TOMBSTONE_ROW, ExecutionStatus
+
+DATASETS = {"executions": EXECUTION_ROW, "steps": STEP_ROW, "tombstones": TOMBSTONE_ROW}
+DEFAULT_RETENTION_DAYS = 30
+STALE_TMP_SECONDS = 3600
+Progress = Callable[[int], None]
+
+
+class StoreError(RuntimeError):
+    """A store operation that cannot be done; the message says why."""
+
+
+class ExecutionNotFound(StoreError):
+    pass
+
+
+class ExecutionRunning(StoreError):
+    pass
+
+
+def new_id() -> str:
+    """A time-ordered id (UUIDv7): sorts by creation time, unique across processes."""
+    return str(uuid_utils.uuid7())
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+# ---------------------------------------------------------------------------
+# The merge rule, in SQL, used by every reader and by compaction alike so that
+# results are identical before and after compaction.
+#
+# An execution's rows merge to one: the started fields come from its earliest
+# started row; the final fields from its final row with the earliest finished_at
+# (ties: by status), so a final state never changes whatever arrives after it.
+
+
+def merged_execution_rows_sql(source: str) -> str:
+    """One row per execution in the row schema (status NULL while running)."""
+    return f"""
+    SELECT execution_id, day,
+      s.flow_id, s.flow_name, s.trigger_type, s.trigger_phone, s.started_at,
+      f.status, f.finished_at, f.messages_sent, f.messages_failed, f.error,
+      recorded_at
+    FROM (
+      SELECT execution_id, day,
+        arg_min({{'flow_id': flow_id, 'flow_name': flow_name, 'trigger_type': trigger_type,
+                  'trigger_phone': trigger_phone, 'started_at': started_at}}, started_at)
+          FILTER (WHERE started_at IS NOT NULL) AS s,
+        arg_min({{'status': status, 'finished_at': finished_at, 'messages_sent': messages_sent,
+                  'messages_failed': messages_failed, 'error': error}}, (finished_at, status))
+          FILTER (WHERE status IS NOT NULL) AS f,
+        max(recorded_at) AS recorded_at
+      FROM {source}
+      GROUP BY execution_id, day
+    )"""
+
+
+def executions_sql(source: str) -> str:
+    """The executions as users see them: started ones only, running until final."""
+    return f"""
+    SELECT * REPLACE (coalesce(status, '{ExecutionStatus.RUNNING}') AS status)
+    FROM ({merged_execution_rows_sql(source)})
+    WHERE started_at IS NOT NULL"""
+
+
+def steps_sql(source: str) -> str:
+    """One row per (execution, step index): a re-delivered step counts once, the latest wins."""
+    return f"""
+    SELECT * FROM {source}
+    QUALIFY row_number() OVER (PARTITION BY execution_id, step_index ORDER BY recorded_at DESC) = 1"""
+
+
+_SQL_TYPES = {pa.string(): "VARCHAR", pa.int32(): "INTEGER", pa.timestamp("us", tz="UTC"): "TIMESTAMPTZ",
+              pa.list_(pa.string()): "VARCHAR[]"}
+
+
+def _empty_relation(schema: pa.Schema, with_day: bool) -> str:
+    columns = [f"NULL::{_SQL_TYPES[f.type]} AS {f.name}" for f in schema]
+    if with_day:
+        columns.append("NULL::DATE AS day")
+    return f"(SELECT {', '.join(columns)} WHERE false)"
+
+
+def connect() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")  # day boundaries and pandas output are UTC everywhere
+    return con
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _is_vanished_file(exc: Exception) -> bool:
+    text = str(exc)
+    return "No such file" in text or "not found" in text.lower() or "Cannot open file" in text
+
+
+def retry_on_vanished_files(fn, attempts: int = 5):
+    """Run fn(); if a file it listed was compacted or deleted meanwhile, list again and retry."""
+    for attempt in range(attempts):
+        try:
+            return fn()
+        except (duckdb.IOException, duckdb.InvalidInputException, FileNotFoundError) as exc:
+            if attempt == attempts - 1 or not _is_vanished_file(exc):
+                raise
+            time.sleep(0.01 * (attempt + 1))
+
+
+class Store:
+    """A data root of day-partitioned Parquet files."""
+
+    def __init__(self, root: str | os.PathLike, *, fsync: bool = True):
+        self.root = Path(root)
+        self.fsync = fsync
+
+    # -- layout -------------------------------------------------------------
+
+    def day_dir(self, dataset: str, day: dt.date) -> Path:
+        return self.root / dataset / f"day={day.isoformat()}"
+
+    def days(self, dataset: str = "executions") -> list[dt.date]:
+        base = self.root / dataset
+        if not base.is_dir():
+            return []
+        found = []
+        for entry in os.scandir(base):
+            if entry.is_dir() and entry.name.startswith("day="):
+                try:
+                    found.append(dt.date.fromisoformat(entry.name[4:]))
+                except ValueError:
+                    continue  # not ours; never read
+        return sorted(found)
+
+    def all_days(self) -> list[dt.date]:
+        return sorted(set(self.days("executions")) | set(self.days("steps")) | set(self.days("tombstones")))
+
+    def files(self, dataset: str, days: Iterable[dt.date] | None = None) -> list[str]:
+        """Visible files of a dataset (temporary names are never listed)."""
+        chosen = self.days(dataset) if days is None else sorted(set(days))
+        out = []
+        for day in chosen:
+            folder = self.day_dir(dataset, day)
+            try:
+                out.extend(str(folder / name) for name in sorted(os.listdir(folder)) if name.endswith(".parquet"))
+            except FileNotFoundError:
+                continue  # dropped by retention meanwhile
+        return out
+
+    def pending_files(self, dataset: str) -> list[str]:
+        folder = self.root / "pending" / dataset
+        if not folder.is_dir():
+            return []
+        return [str(folder / n) for n in sorted(os.listdir(folder)) if n.endswith(".parquet")]
+
+    def source(self, dataset: str, files: Sequence[str], param: str) -> str:
+        """A FROM-clause relation over files (bound to $param), or a typed empty one."""
+        if not files:
+            return _empty_relation(DATASETS[dataset], with_day=True)
+        return f"read_parquet(${param}, hive_partitioning=true, union_by_name=true)"
+
+    # -- locks --------------------------------------------------------------
+
+    def _lock(self, name: str) -> FileLock:
+        folder = self.root / "_locks"
+        folder.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(folder / f"{name}.lock"))
+
+    def day_lock(self, day: dt.date) -> FileLock:
+        return self._lock(f"day={day.isoformat()}")
+
+    def pending_lock(self) -> FileLock:
+        return self._lock("pending")
+
+    # -- files --------------------------------------------------------------
+
+    def write_file(self, folder: Path, table: pa.Table, prefix: str = "part") -> Path:
+        """Write a table as a new immutable file: temp name, fsync, rename."""
+        folder.mkdir(parents=True, exist_ok=True)
+        final = folder / f"{prefix}-{new_id()}.parquet"
+        tmp = final.with_name(final.name + ".tmp")
+        pq.write_table(table, tmp, compression="zstd")
+        self._publish(tmp, final)
+        return final
+
+    def _publish(self, tmp: Path, final: Path) -> None:
+        if self.fsync:
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+        os.replace(tmp, final)
+        if self.fsync:
+            _fsync_dir(final.parent)
+
+    def _copy_query(self, con, sql: str, params: dict, folder: Path, prefix: str) -> Path | None:
+        """Write a query's result as one new file of the folder (none if empty)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        final = folder / f"{prefix}-{new_id()}.parquet"
+        tmp = final.with_name(final.name + ".tmp")
+        (rows,) = con.execute(
+            f"COPY ({sql}) TO '{_sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 20000)",
+            params,
+        ).fetchone()
+        if rows == 0:
+            tmp.unlink(missing_ok=True)
+            return None
+        self._publish(tmp, final)
+        return final
+
+    # -- change token and horizon ---------------------------------------------
+
+    def change_token(self) -> str:
+        """Changes whenever anything is written or removed. One small file read."""
+        try:
+            return (self.root / "_meta" / "changes").read_text()
+        except FileNotFoundError:
+            return ""
+
+    def touch(self) -> None:
+        self._write_meta("changes", new_id())
+
+    def _write_meta(self, name: str, text: str) -> None:
+        folder = self.root / "_meta"
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{name}.{uuid.uuid4().hex}.tmp"
+        tmp.write_text(text)
+        os.replace(tmp, folder / name)
+
+    def horizon(self) -> dt.date | None:
+        """The oldest day retention keeps; events of older days are refused."""
+        try:
+            return dt.date.fromisoformat((self.root / "_meta" / "horizon").read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def accepts_day(self, day: dt.date) -> bool:
+        horizon = self.horizon()
+        return horizon is None or day >= horizon or self.day_dir("executions", day).is_dir()
+
+    # -- reads used by writers and management ---------------------------------
+
+    def tombstoned(self, day: dt.date) -> set[str]:
+        files = self.files("tombstones", [day])
+        if not files:
+            return set()
+        ids = set()
+        for f in files:
+            ids.update(pq.read_table(f, columns=["execution_id"]).column(0).to_pylist())
+        return ids
+
+    def find_days(self, execution_ids: Iterable[str]) -> dict[str, dt.date]:
+        """The start day of each execution already stored (those not stored are absent)."""
+        ids = list(set(execution_ids))
+        if not ids:
+            return {}
+
+        def run():
+            files = self.files("executions")
+            if not files:
+                return []
+            with connect() as con:
+                return con.execute(
+                    f"""SELECT execution_id, min(day) FROM {self.source('executions', files, 'files')}
+                    WHERE started_at IS NOT NULL AND execution_id IN (SELECT unnest($ids))
+                    GROUP BY execution_id""",
+                    {"files": files, "ids": ids},
+                ).fetchall()
+
+        return dict(retry_on_vanished_files(run))
+
+    def day_executions(self, con, day: dt.date, columns: str = "execution_id, status") -> pd.DataFrame:
+        """Merged executions of one day, plus ids that only have steps (call under the day lock)."""
+        exec_files = self.files("executions", [day])
+        step_files = self.files("steps", [day])
+        return con.execute(
+            f"""SELECT {columns} FROM ({executions_sql(self.source('executions', exec_files, 'ef'))})
+            UNION ALL
+            SELECT DISTINCT execution_id, NULL FROM {self.source('steps', step_files, 'sf')}
+            WHERE execution_id NOT IN (SELECT execution_id FROM {self.source('executions', exec_files, 'ef')}
+                                       WHERE started_at IS NOT NULL)""",
+            {k: v for k, v in (("ef", exec_files), ("sf", step_files)) if v},
+        ).df()
+
+    # -- delete, clear all, retention -----------------------------------------
+
+    def delete_execution(self, execution_id: str) -> dt.date:
+        """Physically remove one finished execution and its steps; refuse a running one."""
+        day = self.find_days([execution_id]).get(execution_id)
+        if day is None:
+            raise ExecutionNotFound(f"no execution with id {execution_id!r}")
+        with self.day_lock(day), connect() as con:
+            rows = self.day_executions(con, day)
+            status = rows.loc[rows.execution_id == execution_id, "status"]
+            if status.empty:
+                raise ExecutionNotFound(f"no execution with id {execution_id!r}")
+            if status.iloc[0] == ExecutionStatus.RUNNING:
+                raise ExecutionRunning(
+                    f"execution {execution_id!r} is still running; it can be deleted once it has finished"
+                )
+            self._remove(con, day, [execution_id])
+        self.touch()
+        return day
+
+    def clear_all(self, progress: Progress | None = None) -> int:
+        """Delete every execution that is not running. Returns how many were deleted."""
+        deleted = 0
+        for day in self.all_days():
+            deleted += self._clear_day(day)
+            if progress:
+                progress(1)
+        self.touch()
+        return deleted
+
+    def _clear_day(self, day: dt.date) -> int:
+        with self.day_lock(day), connect() as con:
+            rows = self.day_executions(con, day)
+            doomed = rows.loc[rows.status != ExecutionStatus.RUNNING, "execution_id"].tolist()
+            if len(doomed) == len(rows):
+                self._tombstone(day, doomed)
+                for dataset in ("executions", "steps"):
+                    shutil.rmtree(self.day_dir(dataset, day), ignore_errors=True)
+            elif doomed:
+                self._remove(con, day, doomed)
+            return int(rows.status.isin(FINAL_STATUSES).sum())
+
+    def running_count(self) -> int:
+        total = 0
+        for day in self.all_days():
+            with connect() as con:
+                rows = self.day_executions(con, day)
+            total += int((rows.status == ExecutionStatus.RUNNING).sum())
+        return total
+
+    def apply_retention(self, days: int = DEFAULT_RETENTION_DAYS, today: dt.date | None = None,
+                        progress: Progress | None = None) -> list[dt.date]:
+        """Drop whole day partitions older than `days` days (today counts as one).
+
+        A day that still holds a running execution keeps that execution and its steps;
+        everything else of the day goes. Returns the days dropped or thinned.
+        """
+        if days < 1:
+            raise StoreError(f"retention must keep at least 1 day, not {days}")
+        today = today or utcnow().date()
+        cutoff = today - dt.timedelta(days=days - 1)
+        old = self.horizon()
+        if old is None or cutoff > old:
+            self._write_meta("horizon", cutoff.isoformat())
+        expired = [d for d in self.all_days() if d < cutoff]
+        for day in expired:
+            with self.day_lock(day), connect() as con:
+                rows = self.day_executions(con, day)
+                if (rows.status == ExecutionStatus.RUNNING).any():
+                    doomed = rows.loc[rows.status != ExecutionStatus.RUNNING, "execution_id"].tolist()
+                    self._remove(con, day, doomed)
+                else:
+                    for dataset in DATASETS:
+                        shutil.rmtree(self.day_dir(dataset, day), ignore_errors=True)
+            if progress:
+                progress(1)
+        if expired:
+            self.touch()
+        return expired
+
+    def _tombstone(self, day: dt.date, ids: Sequence[str]) -> None:
+        if ids:
+            now = utcnow()
+            table = pa.table({"execution_id": list(ids), "deleted_at": [now] * len(ids)}, schema=TOMBSTONE_ROW)
+            self.write_file(self.day_dir("tombstones", day), table)
+
+    def _remove(self, con, day: dt.date, ids: Sequence[str]) -> None:
+        """Tombstone ids, then rewrite only the files of the day that hold them (call under the lock)."""
+        if not ids:
+            return
+        self._tombstone(day, ids)
+        con.register("doomed", pa.table({"execution_id": list(ids)}))
+        try:
+            for dataset in ("executions", "steps"):
+                files = self.files(dataset, [day])
+                if not files:
+                    continue
+                hit = [r[0] for r in con.execute(
+                    "SELECT DISTINCT filename FROM read_parquet($f, filename=true, hive_partitioning=false) "
+                    "WHERE execution_id IN (SELECT execution_id FROM doomed)", {"f": files}).fetchall()]
+                for path in hit:
+                    prefix = "compact" if Path(path).name.startswith("compact-") else "part"
+                    self._copy_query(
+                        con,
+                        "SELECT * FROM read_parquet($f, hive_partitioning=false) "
+                        "WHERE execution_id NOT IN (SELECT execution_id FROM doomed)",
+                        {"f": path}, Path(path).parent, prefix,
+                    )
+                    os.unlink(path)
+        finally:
+            con.unregister("doomed")
+
+    # -- compaction -----------------------------------------------------------
+
+    def compact(self, days: Iterable[dt.date] | None = None, progress: Progress | None = None) -> list[dt.date]:
+        """Merge each day's small files into one sorted file per dataset. Results do not change."""
+        self.resolve_pending()
+        compacted = []
+        for day in (self.all_days() if days is None else sorted(days)):
+            if self._compact_day(day):
+                compacted.append(day)
+            if progress:
+                progress(1)
+        if compacted:
+            self.touch()
+        return compacted
+
+    def _compact_day(self, day: dt.date) -> bool:
+        with self.day_lock(day), connect() as con:
+            self._remove_stale_tmp(day)
+            changed = False
+            plans = {
+                "executions": lambda src: f"SELECT * EXCLUDE (day) FROM ({merged_execution_rows_sql(src)}) "
+                                          "ORDER BY flow_name, started_at",
+                "steps": lambda src: f"SELECT * EXCLUDE (day) FROM ({steps_sql(src)}) ORDER BY execution_id, step_index",
+                "tombstones": lambda src: f"SELECT execution_id, min(deleted_at) AS deleted_at FROM {src} "
+                                          "GROUP BY execution_id ORDER BY execution_id",
+            }
+            for dataset, plan in plans.items():
+                files = self.files(dataset, [day])
+                if len(files) <= 1 and all(Path(f).name.startswith("compact-") for f in files):
+                    continue
+                self._copy_query(con, plan(self.source(dataset, files, "f")), {"f": files},
+                                 self.day_dir(dataset, day), "compact")
+                for f in files:
+                    os.unlink(f)
+                changed = True
+            return changed
+
+    def _remove_stale_tmp(self, day: dt.date) -> None:
+        """Temp files of writers killed mid-write: never visible, removed once clearly abandoned."""
+        cutoff = time.time() - STALE_TMP_SECONDS
+        for dataset in DATASETS:
+            folder = self.day_dir(dataset, day)
+            if folder.is_dir():
+                for entry in os.scandir(folder):
+                    if entry.name.endswith(".tmp") and entry.stat().st_mtime < cutoff:
+                        os.unlink(entry.path)
+
+    # -- pending ---------------------------------------------------------------
+
+    def resolve_pending(self) -> int:
+        """Move rows whose execution_started has arrived since into their day. Returns rows moved."""
+        with self.pending_lock():
+            return self._resolve_pending_locked()
+
+    def _resolve_pending_locked(self) -> int:
+        pending = {ds: self.pending_files(ds) for ds in ("executions", "steps")}
+        if not any(pending.values()):
+            return 0
+        tables = {ds: pa.concat_tables([pq.read_table(f) for f in files]) if files else None
+                  for ds, files in pending.items()}
+        ids = set()
+        for table in tables.values():
+            if table is not None:
+                ids.update(table.column("execution_id").to_pylist())
+        days = self.find_days(ids)
+        if not days:
+            return 0
+        moved = 0
+        for ds, table in tables.items():
+            if table is None:
+                continue
+            rows = table.to_pylist()
+            placed = [r for r in rows if r["execution_id"] in days]
+            if not placed:
+                continue
+            for day in sorted({days[r["execution_id"]] for r in placed}):
+                batch = [r for r in placed if days[r["execution_id"]] == day]
+                self.write_to_day(ds, day, pa.Table.from_pylist(batch, schema=DATASETS[ds]))
+                moved += len(batch)
+            rest = [r for r in rows if r["execution_id"] not in days]
+            if rest:
+                self.write_file(self.root / "pending" / ds, pa.Table.from_pylist(rest, schema=DATASETS[ds]))
+            for f in pending[ds]:
+                os.unlink(f)
+        return moved
+
+    def write_to_day(self, dataset: str, day: dt.date, table: pa.Table) -> int:
+        """Append rows to a day under its lock, dropping rows of executions deleted from it."""
+        with self.day_lock(day):
+            dead = self.tombstoned(day)
+            if dead:
+                keep = [i for i, v in enumerate(table.column("execution_id").to_pylist()) if v not in dead]
+                table = table.take(keep)
+            if table.num_rows:
+                self.write_file(self.day_dir(dataset, day), table)
+            return table.num_rows
+
+    def disk_usage(self) -> dict[str, int]:
+        usage = {}
+        for dataset in (*DATASETS, "pending"):
+            base = self.root / dataset
+            usage[dataset] = sum(p.stat().st_size for p in base.rglob("*") if p.is_file()) if base.is_dir() else 0
+        return usage
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")

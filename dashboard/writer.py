@@ -1,0 +1,202 @@
+"""The writer: buffers events and flushes them to day partitions.
+
+`write()` only buffers. An event is *acknowledged* when a `flush()` that started
+after it has returned: by then it is in a renamed, fsynced file. A flush that fails
+(disk full, read-only directory) raises and keeps the whole batch buffered for the
+next attempt, so nothing acknowledged is ever lost and nothing is half written.
+
+Every row goes to the day its execution started. That day is known from the
+execution_started event (in this batch or an earlier one of this process), else
+looked up in the store, else the rows wait in `pending/` until the start arrives
+(events of one execution may come in any order, from different processes).
+"""
+
+from __future__ import annotations
+
+import atexit
+import datetime as dt
+import os
+import threading
+import time
+import weakref
+from collections import OrderedDict, defaultdict
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from .schema import EXECUTION_ROW, STEP_ROW, Event, ExecutionStarted, day_of, event_row
+from .store import Store, StoreError, utcnow
+
+SCHEMAS = {"executions": EXECUTION_ROW, "steps": STEP_ROW}
+DAY_CACHE_SIZE = 200_000
+
+
+class WriteFailed(StoreError):
+    """A flush could not write; the events stay buffered for the next flush."""
+
+
+@dataclass
+class FlushReport:
+    stored: int = 0  # rows now in day partitions
+    pending: int = 0  # rows waiting for their execution_started
+    dropped_deleted: int = 0  # rows of executions that were deleted: never brought back
+    refused_expired: list[str] = field(default_factory=list)  # ids of executions past retention
+
+    def add(self, other: FlushReport) -> None:
+        self.stored += other.stored
+        self.pending += other.pending
+        self.dropped_deleted += other.dropped_deleted
+        self.refused_expired += other.refused_expired
+
+
+class Writer:
+    """Buffered, thread-safe writer of events into a store. Use as a context manager."""
+
+    def __init__(self, store: Store | str | os.PathLike, *, max_rows: int = 5000,
+                 flush_interval: float | None = 1.0):
+        self.store = store if isinstance(store, Store) else Store(store)
+        self.max_rows = max_rows
+        self.flush_interval = flush_interval
+        self.totals = FlushReport()
+        self.last_error: Exception | None = None
+        self._rows: dict[str, list[dict]] = {"executions": [], "steps": []}
+        self._oldest: float | None = None
+        self._days: OrderedDict[str, dt.date] = OrderedDict()
+        self._mutex = threading.RLock()
+        self._closed = threading.Event()
+        self._thread: threading.Thread | None = None
+        atexit.register(_flush_at_exit, weakref.ref(self))
+
+    # -- buffering ------------------------------------------------------------
+
+    def write(self, event: Event) -> None:
+        row = event_row(event, utcnow())
+        dataset = "steps" if "step_index" in row else "executions"
+        with self._mutex:
+            self._rows[dataset].append(row)
+            if isinstance(event, ExecutionStarted):
+                self._remember(event.execution_id, day_of(event.at))
+            if self._oldest is None:
+                self._oldest = time.monotonic()
+                self._ensure_background_flusher()
+            full = len(self._rows["executions"]) + len(self._rows["steps"]) >= self.max_rows
+        if full:
+            self.flush()
+
+    def buffered(self) -> int:
+        with self._mutex:
+            return len(self._rows["executions"]) + len(self._rows["steps"])
+
+    def _remember(self, execution_id: str, day: dt.date) -> None:
+        self._days.setdefault(execution_id, day)
+        self._days.move_to_end(execution_id)
+        while len(self._days) > DAY_CACHE_SIZE:
+            self._days.popitem(last=False)
+
+    # -- flushing -------------------------------------------------------------
+
+    def flush(self) -> FlushReport:
+        """Write everything buffered. Raises WriteFailed and keeps the batch if it cannot."""
+        with self._mutex:
+            batch = {ds: list(rows) for ds, rows in self._rows.items()}
+            if not any(batch.values()):
+                return FlushReport()
+            try:
+                report = self._write_batch(batch)
+            except OSError as exc:
+                self.last_error = WriteFailed(
+                    f"could not write to {self.store.root}: {exc.strerror or exc}; "
+                    f"{sum(map(len, batch.values()))} events kept for the next flush"
+                )
+                raise self.last_error from exc
+            for ds, rows in batch.items():
+                del self._rows[ds][: len(rows)]
+            self._oldest = None
+            self.last_error = None
+            self.totals.add(report)
+        self.store.touch()
+        return report
+
+    def _write_batch(self, batch: dict[str, list[dict]]) -> FlushReport:
+        report = FlushReport()
+        unknown: dict[str, list[dict]] = {ds: [] for ds in batch}
+        placed: dict[tuple[str, dt.date], list[dict]] = defaultdict(list)
+        for ds, rows in batch.items():
+            for row in rows:
+                day = self._days.get(row["execution_id"])
+                if day is None:
+                    unknown[ds].append(row)
+                else:
+                    placed[ds, day].append(row)
+        # Started rows land first, then pending is checked under its lock: a writer that
+        # parked a step in pending before this start was visible is always seen here.
+        self._write_placed(placed, report)
+        starts = any(r.get("started_at") is not None for r in batch["executions"])
+        if any(unknown.values()) or starts:
+            with self.store.pending_lock():
+                if any(unknown.values()):
+                    self._place_unknown(unknown, report)
+                if starts:
+                    self.store._resolve_pending_locked()
+        return report
+
+    def _place_unknown(self, unknown: dict[str, list[dict]], report: FlushReport) -> None:
+        ids = {r["execution_id"] for rows in unknown.values() for r in rows}
+        for execution_id, day in self.store.find_days(ids).items():
+            self._remember(execution_id, day)
+        placed: dict[tuple[str, dt.date], list[dict]] = defaultdict(list)
+        for ds, rows in unknown.items():
+            waiting = []
+            for row in rows:
+                day = self._days.get(row["execution_id"])
+                (waiting if day is None else placed[ds, day]).append(row)
+            if waiting:
+                self.store.write_file(self.store.root / "pending" / ds, pa.Table.from_pylist(waiting, SCHEMAS[ds]))
+                report.pending += len(waiting)
+        self._write_placed(placed, report)
+
+    def _write_placed(self, placed: dict[tuple[str, dt.date], list[dict]], report: FlushReport) -> None:
+        for (ds, day), rows in sorted(placed.items()):
+            if not self.store.accepts_day(day):
+                report.refused_expired += sorted({r["execution_id"] for r in rows})
+                continue
+            stored = self.store.write_to_day(ds, day, pa.Table.from_pylist(rows, SCHEMAS[ds]))
+            report.stored += stored
+            report.dropped_deleted += len(rows) - stored
+
+    # -- background flushing and closing ------------------------------------------
+
+    def _ensure_background_flusher(self) -> None:
+        if self.flush_interval and self._thread is None and not self._closed.is_set():
+            self._thread = threading.Thread(target=self._flush_periodically, name="flowlogs-writer", daemon=True)
+            self._thread.start()
+
+    def _flush_periodically(self) -> None:
+        while not self._closed.wait(self.flush_interval / 4):
+            oldest = self._oldest
+            if oldest is not None and time.monotonic() - oldest >= self.flush_interval:
+                try:
+                    self.flush()
+                except WriteFailed:
+                    pass  # kept in the buffer and in last_error; retried on the next tick
+
+    def close(self) -> FlushReport:
+        self._closed.set()
+        if self._thread is not None:
+            self._thread.join()
+        return self.flush()
+
+    def __enter__(self) -> Writer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _flush_at_exit(ref: weakref.ref) -> None:
+    writer = ref()
+    if writer is not None and writer.buffered():
+        try:
+            writer.flush()
+        except WriteFailed:
+            pass
