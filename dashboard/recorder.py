@@ -60,7 +60,7 @@ class Recorder:
                   phone: str | None = None, execution_id: str | None = None) -> ExecutionRecord:
         # convert() applies the contract's checks (phone format, phone only for incoming messages)
         checked = msgspec.convert({"type": str(trigger), "phone": phone}, Trigger)
-        return ExecutionRecord(self, flow_name, flow_id or flow_name, checked, execution_id or new_id())
+        return ExecutionRecord(self, flow_name, flow_id or flow_name, checked, execution_id)
 
     def close(self) -> None:
         self.writer.close()
@@ -77,7 +77,7 @@ class ExecutionRecord:
 
     def __init__(self, recorder: Recorder, flow_name: str, flow_id: str, trigger: Trigger, execution_id: str):
         self.recorder = recorder
-        self.execution_id = execution_id
+        self._given_id = execution_id
         self.flow_name = flow_name
         self.flow_id = flow_id
         self.trigger = trigger
@@ -90,6 +90,8 @@ class ExecutionRecord:
 
     def __enter__(self) -> ExecutionRecord:
         self.started_at = self.recorder.clock()
+        # a UUIDv7 of the start time: time-ordered, and it tells which day partition holds it
+        self.execution_id = self._given_id or new_id(self.started_at)
         self.recorder.writer.write(ExecutionStarted(
             execution_id=self.execution_id, flow_id=self.flow_id, flow_name=self.flow_name,
             at=self.started_at, trigger=self.trigger))

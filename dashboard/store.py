@@ -55,9 +55,11 @@ class ExecutionRunning(StoreError):
     pass
 
 
-def new_id() -> str:
-    """A time-ordered id (UUIDv7): sorts by creation time, unique across processes."""
-    return str(uuid_utils.uuid7())
+def new_id(at: dt.datetime | None = None) -> str:
+    """A time-ordered id (UUIDv7) of `at` (default now): sorts by time, unique across processes."""
+    if at is None:
+        return str(uuid_utils.uuid7())
+    return str(uuid_utils.uuid7(nanoseconds=int(at.timestamp()) * 10**9 + at.microsecond * 1000))
 
 
 def utcnow() -> dt.datetime:
