@@ -523,9 +523,15 @@ class Store:
                 os.unlink(f)
         return moved
 
-    def write_to_day(self, dataset: str, day: dt.date, table: pa.Table) -> int:
-        """Append rows to a day under its lock, dropping rows of executions deleted from it."""
+    def write_to_day(self, dataset: str, day: dt.date, table: pa.Table) -> int | None:
+        """Append rows to a day under its lock, dropping rows of executions deleted from it.
+
+        Returns the rows written, or None when retention has dropped the day (checked under
+        the lock, so a day being dropped is never re-created by a late event).
+        """
         with self.day_lock(day):
+            if not self.accepts_day(day):
+                return None
             dead = self.tombstoned(day)
             if dead:
                 keep = [i for i, v in enumerate(table.column("execution_id").to_pylist()) if v not in dead]

@@ -157,10 +157,10 @@ class Writer:
 
     def _write_placed(self, placed: dict[tuple[str, dt.date], list[dict]], report: FlushReport) -> None:
         for (ds, day), rows in sorted(placed.items()):
-            if not self.store.accepts_day(day):
+            stored = self.store.write_to_day(ds, day, pa.Table.from_pylist(rows, SCHEMAS[ds]))
+            if stored is None:
                 report.refused_expired += sorted({r["execution_id"] for r in rows})
                 continue
-            stored = self.store.write_to_day(ds, day, pa.Table.from_pylist(rows, SCHEMAS[ds]))
             report.stored += stored
             report.dropped_deleted += len(rows) - stored
 
