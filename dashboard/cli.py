@@ -46,7 +46,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:  # partition days come back as naive midnight
             return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
-        return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, float) and math.isnan(value):
@@ -94,8 +94,9 @@ def _time(text: str | None, end: bool = False) -> dt.datetime | dt.date | None:
             return dt.date.fromisoformat(text)
         value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise typer.BadParameter(f"{text!r} is not an ISO 8601 date or time (e.g. 2026-11-20 or 2026-11-20T08:00Z)")
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+        raise typer.BadParameter(
+            f"{text!r} is not an ISO 8601 date or time (e.g. 2026-11-20 or 2026-11-20T08:00Z)") from None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -156,7 +157,7 @@ def ingest(file: Annotated[str, typer.Argument(help="A JSON-lines file of events
            data: DataDir = DEFAULT_DATA):
     """Store the events of a JSON-lines file (EVENTS.md). Exit status 1 if any line was rejected."""
     from .ingest import ingest_lines
-    from .writer import Writer, WriteFailed
+    from .writer import WriteFailed, Writer
 
     if file == "-":
         stream, size = sys.stdin.buffer, None

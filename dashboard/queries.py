@@ -10,15 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
-import uuid
 from typing import Any
 
-import duckdb
 import msgspec
 import pandas as pd
 
 from .schema import FAILURE_CAUSE_PATTERNS, FAILURE_STATUSES, FailureCause, StepStatus, Tab
-from .store import Store, connect, executions_sql, retry_on_vanished_files, steps_sql
+from .store import Store, connect, day_from_id, executions_sql, retry_on_vanished_files, steps_sql
 
 TOKEN_GROUPS = {
     "day": ("e.day AS day",),
@@ -37,7 +35,7 @@ EXECUTION_COLUMNS = """execution_id, flow_id, flow_name, status, trigger_type, t
 def _day(ts: dt.datetime | dt.date | None) -> dt.date | None:
     if ts is None or isinstance(ts, dt.date) and not isinstance(ts, dt.datetime):
         return ts
-    return ts.astimezone(dt.timezone.utc).date() if ts.tzinfo else ts.date()
+    return ts.astimezone(dt.UTC).date() if ts.tzinfo else ts.date()
 
 
 def _as_utc(ts: dt.datetime | dt.date | None, end: bool = False) -> dt.datetime | None:
@@ -45,19 +43,8 @@ def _as_utc(ts: dt.datetime | dt.date | None, end: bool = False) -> dt.datetime 
     if ts is None:
         return None
     if not isinstance(ts, dt.datetime):
-        ts = dt.datetime.combine(ts + dt.timedelta(days=1) if end else ts, dt.time(), dt.timezone.utc)
-    return ts if ts.tzinfo else ts.replace(tzinfo=dt.timezone.utc)
-
-
-def day_from_id(execution_id: str) -> dt.date | None:
-    """The start day a UUIDv7 execution id encodes (the recorder's ids); None for other ids."""
-    try:
-        value = uuid.UUID(execution_id)
-    except ValueError:
-        return None
-    if value.version != 7:
-        return None
-    return dt.datetime.fromtimestamp((value.int >> 80) / 1000, dt.timezone.utc).date()
+        ts = dt.datetime.combine(ts + dt.timedelta(days=1) if end else ts, dt.time(), dt.UTC)
+    return ts if ts.tzinfo else ts.replace(tzinfo=dt.UTC)
 
 
 class LogQueries:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from enum import StrEnum
-from typing import Annotated, Union
+from typing import Annotated
 
 import msgspec
 import pyarrow as pa
@@ -91,7 +91,8 @@ FAILURE_CAUSE_PATTERNS: tuple[tuple[FailureCause, str], ...] = (
     (FailureCause.INVALID_PHONE, r"phone|not a valid whatsapp (number|user)|recipient .*(invalid|not on whatsapp)"),
     (FailureCause.WHATSAPP_CONNECTION, r"whatsapp|disconnected|not connected|session (closed|expired)|qr code"),
     (FailureCause.TEMPLATE_VARIABLE, r"template|variable|placeholder|\{\{"),
-    (FailureCause.AI_PROVIDER, r"api key|rate limit|429|401|quota|model .*(overloaded|not found)|openai|anthropic|ai provider"),
+    (FailureCause.AI_PROVIDER,
+     r"api key|rate limit|429|401|quota|model .*(overloaded|not found)|openai|anthropic|ai provider"),
 )
 
 
@@ -180,7 +181,7 @@ class ExecutionFinished(Struct, tag_field="type", tag="execution_finished"):
     error: str | None = None
 
 
-Event = Union[ExecutionStarted, StepFinished, ExecutionFinished]
+Event = ExecutionStarted | StepFinished | ExecutionFinished
 _decoder = msgspec.json.Decoder(Event)
 _encoder = msgspec.json.Encoder()
 
@@ -220,7 +221,7 @@ def encode_event(event: Event) -> bytes:
 
 
 def utc(ts: dt.datetime) -> dt.datetime:
-    return ts.astimezone(dt.timezone.utc)
+    return ts.astimezone(dt.UTC)
 
 
 def day_of(ts: dt.datetime) -> dt.date:

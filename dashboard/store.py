@@ -62,8 +62,22 @@ def new_id(at: dt.datetime | None = None) -> str:
     return str(uuid_utils.uuid7(nanoseconds=int(at.timestamp()) * 10**9 + at.microsecond * 1000))
 
 
+def day_from_id(execution_id: str) -> dt.date | None:
+    """The start day a UUIDv7 execution id encodes (the recorder's ids); None for other ids.
+
+    Only a hint: an engine may mint its ids otherwise, so callers confirm it.
+    """
+    try:
+        value = uuid.UUID(execution_id)
+    except ValueError:
+        return None
+    if value.version != 7:
+        return None
+    return dt.datetime.fromtimestamp((value.int >> 80) / 1000, dt.UTC).date()
+
+
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 # ---------------------------------------------------------------------------
@@ -293,13 +307,28 @@ class Store:
         return ids
 
     def find_days(self, execution_ids: Iterable[str]) -> dict[str, dt.date]:
-        """The start day of each execution already stored (those not stored are absent)."""
-        ids = list(set(execution_ids))
-        if not ids:
-            return {}
+        """The start day of each execution already stored (those not stored are absent).
 
+        Ids that encode their day (UUIDv7) are looked up in that day first; only the
+        rest make a scan of every day.
+        """
+        ids = set(execution_ids)
+        found: dict[str, dt.date] = {}
+        hinted: dict[dt.date, list[str]] = {}
+        for execution_id in ids:
+            day = day_from_id(execution_id)
+            if day is not None:
+                hinted.setdefault(day, []).append(execution_id)
+        for day, day_ids in hinted.items():
+            found.update(self._find_days(day_ids, [day]))
+        rest = ids - found.keys()
+        if rest:
+            found.update(self._find_days(rest, None))
+        return found
+
+    def _find_days(self, ids: Iterable[str], days: list[dt.date] | None) -> dict[str, dt.date]:
         def run():
-            files = self.files("executions")
+            files = self.files("executions", days)
             if not files:
                 return []
             with connect() as con:
@@ -307,7 +336,7 @@ class Store:
                     f"""SELECT execution_id, min(day) FROM {self.source('executions', files, 'files')}
                     WHERE started_at IS NOT NULL AND execution_id IN (SELECT unnest($ids))
                     GROUP BY execution_id""",
-                    {"files": files, "ids": ids},
+                    {"files": files, "ids": list(ids)},
                 ).fetchall()
 
         return dict(retry_on_vanished_files(run))
@@ -459,7 +488,8 @@ class Store:
             plans = {
                 "executions": lambda src: f"SELECT * EXCLUDE (day) FROM ({merged_execution_rows_sql(src)}) "
                                           "ORDER BY flow_name, started_at",
-                "steps": lambda src: f"SELECT * EXCLUDE (day) FROM ({steps_sql(src)}) ORDER BY execution_id, step_index",
+                "steps": lambda src: f"SELECT * EXCLUDE (day) FROM ({steps_sql(src)}) "
+                                     "ORDER BY execution_id, step_index",
                 "tombstones": lambda src: f"SELECT execution_id, min(deleted_at) AS deleted_at FROM {src} "
                                           "GROUP BY execution_id ORDER BY execution_id",
             }
