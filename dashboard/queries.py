@@ -68,16 +68,19 @@ class LogQueries:
         """Run body with `executions` and `steps` defined over the visible files of `days`."""
 
         def run():
-            exec_files = self.store.files("executions", days)
-            step_files = self.store.files("steps", days)
             bound = dict(params or {})
-            if exec_files:
-                bound["exec_files"] = exec_files
-            if step_files:
-                bound["step_files"] = step_files
+            relations = {}
+            for dataset, merge in (("executions", executions_sql), ("steps", steps_sql)):
+                compacted, other = self.store.files_by_state(dataset, days)
+                bound[f"{dataset}_compacted"], bound[f"{dataset}_other"] = compacted, other
+                parts = [merge(self.store.source(dataset, other, f"{dataset}_other"))]
+                if compacted:  # already merged by compaction: read as they are
+                    parts.append(merge(self.store.source(dataset, compacted, f"{dataset}_compacted"),
+                                       merged=True))
+                relations[dataset] = " UNION ALL BY NAME ".join(f"({p})" for p in parts)
             sql = f"""
-            WITH executions AS ({executions_sql(self.store.source('executions', exec_files, 'exec_files'))}),
-                 steps AS ({steps_sql(self.store.source('steps', step_files, 'step_files'))})
+            WITH executions AS ({relations['executions']}),
+                 steps AS ({relations['steps']})
             {body}"""
             with self._lock:
                 cursor = self._con.cursor()

@@ -110,16 +110,22 @@ def merged_execution_rows_sql(source: str) -> str:
     )"""
 
 
-def executions_sql(source: str) -> str:
-    """The executions as users see them: started ones only, running until final."""
+def executions_sql(source: str, merged: bool = False) -> str:
+    """The executions as users see them: started ones only, running until final.
+
+    merged=True reads rows that compaction already merged (one per execution) as they are.
+    """
+    rows = source if merged else f"({merged_execution_rows_sql(source)})"
     return f"""
     SELECT * REPLACE (coalesce(status, '{ExecutionStatus.RUNNING}') AS status)
-    FROM ({merged_execution_rows_sql(source)})
+    FROM {rows}
     WHERE started_at IS NOT NULL"""
 
 
-def steps_sql(source: str) -> str:
+def steps_sql(source: str, merged: bool = False) -> str:
     """One row per (execution, step index): a re-delivered step counts once, the latest wins."""
+    if merged:
+        return f"SELECT * FROM {source}"
     return f"""
     SELECT * FROM {source}
     QUALIFY row_number() OVER (PARTITION BY execution_id, step_index ORDER BY recorded_at DESC) = 1"""
@@ -205,6 +211,22 @@ class Store:
             except FileNotFoundError:
                 continue  # dropped by retention meanwhile
         return out
+
+    def files_by_state(self, dataset: str, days: Iterable[dt.date] | None = None) -> tuple[list[str], list[str]]:
+        """(compacted, other): files of days holding exactly one compacted file, and the rest.
+
+        A compacted file holds one merged row per execution (one row per step), so readers
+        can skip the merge there; a day with any other file (today, a late event, a
+        compaction or delete in progress) is merged on read.
+        """
+        compacted, other = [], []
+        by_day: dict[str, list[str]] = {}
+        for path in self.files(dataset, days):
+            by_day.setdefault(os.path.dirname(path), []).append(path)
+        for paths in by_day.values():
+            clean = len(paths) == 1 and os.path.basename(paths[0]).startswith("compact-")
+            (compacted if clean else other).extend(paths)
+        return compacted, other
 
     def pending_files(self, dataset: str) -> list[str]:
         folder = self.root / "pending" / dataset
