@@ -81,7 +81,9 @@ def generate(root: str | Path, executions: int, *, days: int = 30, seed: int = 1
         day = today - dt.timedelta(days=days - 1 - d)
         n = int(per_day[d])
         day_ms = int(dt.datetime.combine(day, dt.time(), dt.UTC).timestamp() * 1000)
-        start_ms = np.sort(day_ms + (rng.beta(2.2, 2.0, n) * 86_400_000).astype(np.int64))
+        # busier in daytime; today only up to now
+        span_ms = 86_400_000 if day < today else max(1, int(dt.datetime.now(dt.UTC).timestamp() * 1000) - day_ms)
+        start_ms = np.sort(day_ms + (rng.beta(2.2, 2.0, n) * span_ms).astype(np.int64))
         flow = rng.choice(FLOWS, size=n, p=popularity)
         ids = _uuid7(start_ms, rng)
         status = rng.choice(["completed", "failed", "completed_with_errors", "cancelled", "running"], size=n,

@@ -32,6 +32,15 @@ EXECUTION_COLUMNS = """execution_id, flow_id, flow_name, status, trigger_type, t
     error, day"""
 
 
+STEP_DETAIL = """
+    SELECT step_index AS "index", node_id, node_name, node_type, status, started_at, finished_at,
+           (epoch_ms(finished_at) - epoch_ms(started_at))::BIGINT AS duration_ms,
+           model, prompt_tokens, completion_tokens,
+           coalesce(prompt_tokens, 0) + coalesce(completion_tokens, 0) AS total_tokens,
+           system_prompt, user_prompt, ai_reply, warnings, error, input, output
+    FROM steps WHERE execution_id = $id"""
+
+
 def _day(ts: dt.datetime | dt.date | None) -> dt.date | None:
     if ts is None or isinstance(ts, dt.date) and not isinstance(ts, dt.datetime):
         return ts
@@ -64,13 +73,19 @@ class LogQueries:
         lo, hi = _day(since), _day(until)
         return [d for d in self.store.all_days() if (lo is None or d >= lo) and (hi is None or d <= hi)]
 
-    def _sql(self, body: str, params: dict[str, Any] | None = None, *, days=None) -> pd.DataFrame:
-        """Run body with `executions` and `steps` defined over the visible files of `days`."""
+    def _sql(self, body: str, params: dict[str, Any] | None = None, *, days=None, rows: bool = False):
+        """Run body with `executions` and `steps` defined over the visible files of `days`.
+
+        Returns a DataFrame, or with rows=True a list of dicts (no pandas: a point lookup
+        spends more time building a frame than reading the file).
+        """
 
         def run():
             bound = dict(params or {})
             relations = {}
             for dataset, merge in (("executions", executions_sql), ("steps", steps_sql)):
+                if dataset not in body:
+                    continue  # binding a read_parquet opens its files: skip what the query does not use
                 compacted, other = self.store.files_by_state(dataset, days)
                 bound[f"{dataset}_compacted"], bound[f"{dataset}_other"] = compacted, other
                 parts = [merge(self.store.source(dataset, other, f"{dataset}_other"))]
@@ -78,14 +93,16 @@ class LogQueries:
                     parts.append(merge(self.store.source(dataset, compacted, f"{dataset}_compacted"),
                                        merged=True))
                 relations[dataset] = " UNION ALL BY NAME ".join(f"({p})" for p in parts)
-            sql = f"""
-            WITH executions AS ({relations['executions']}),
-                 steps AS ({relations['steps']})
-            {body}"""
+            ctes = ",\n".join(f"{name} AS ({sql})" for name, sql in relations.items())
+            sql = f"WITH {ctes}\n{body}"
             with self._lock:
                 cursor = self._con.cursor()
             try:
-                return cursor.execute(sql, {k: v for k, v in bound.items() if f"${k}" in sql}).df()
+                result = cursor.execute(sql, {k: v for k, v in bound.items() if f"${k}" in sql})
+                if not rows:
+                    return result.df()
+                names = [d[0] for d in result.description]
+                return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
             finally:
                 cursor.close()
 
@@ -147,31 +164,23 @@ class LogQueries:
     def execution(self, execution_id: str) -> dict | None:
         """One execution with every field and its steps in order; None if there is none."""
         hint = day_from_id(execution_id)
-        for days in ([hint] if hint else []), None:
-            if days is None:
-                found = self.store.find_days([execution_id]).get(execution_id)
-                if found is None or found == hint:
-                    return None
-                days = [found]
-            head = self._sql(f"SELECT {EXECUTION_COLUMNS} FROM executions WHERE execution_id = $id",
-                             {"id": execution_id}, days=days)
-            if len(head):
-                break
-        else:
-            return None
-        steps = self.steps(execution_id, days)
-        record = _records(head)[0]
-        record["steps"] = _records(steps)
-        return record
+        if hint is not None:
+            found = self._execution(execution_id, [hint])
+            if found is not None:
+                return found
+        day = self.store.find_days([execution_id]).get(execution_id)
+        return None if day is None or day == hint else self._execution(execution_id, [day])
+
+    def _execution(self, execution_id: str, days: list[dt.date]) -> dict | None:
+        found = self._sql(f"""
+            SELECT {EXECUTION_COLUMNS},
+                   (SELECT coalesce(list(s ORDER BY s.index), []) FROM ({STEP_DETAIL}) s) AS steps
+            FROM executions WHERE execution_id = $id""", {"id": execution_id}, days=days, rows=True)
+        return found[0] if found else None
 
     def steps(self, execution_id: str, days: list[dt.date] | None = None) -> pd.DataFrame:
-        return self._sql("""
-            SELECT step_index AS "index", node_id, node_name, node_type, status, started_at, finished_at,
-                   (epoch_ms(finished_at) - epoch_ms(started_at))::BIGINT AS duration_ms,
-                   model, prompt_tokens, completion_tokens,
-                   coalesce(prompt_tokens, 0) + coalesce(completion_tokens, 0) AS total_tokens,
-                   system_prompt, user_prompt, ai_reply, warnings, error, input, output
-            FROM steps WHERE execution_id = $id ORDER BY step_index""", {"id": execution_id}, days=days)
+        """The steps of one execution in order, every field."""
+        return self._sql(f"{STEP_DETAIL} ORDER BY step_index", {"id": execution_id}, days=days)
 
     # -- reports ------------------------------------------------------------------------
 
@@ -215,14 +224,6 @@ class LogQueries:
             SELECT f.* RENAME (error_text AS error),
                    CASE {' '.join(cases)} ELSE '{FailureCause.OTHER.value}' END AS cause
             FROM f ORDER BY started_at DESC""", params, days=self._days(since, until))
-
-
-def _records(frame: pd.DataFrame) -> list[dict]:
-    """DataFrame rows as plain Python values (timestamps stay datetimes, NaN becomes None)."""
-    out = []
-    for row in frame.astype(object).where(frame.notna(), None).to_dict("records"):
-        out.append({k: (list(v) if hasattr(v, "tolist") and not isinstance(v, str) else v) for k, v in row.items()})
-    return out
 
 
 def parse_json_field(text: str | None) -> Any:

@@ -40,6 +40,7 @@ from .schema import EXECUTION_ROW, FINAL_STATUSES, STEP_ROW, TOMBSTONE_ROW, Exec
 DATASETS = {"executions": EXECUTION_ROW, "steps": STEP_ROW, "tombstones": TOMBSTONE_ROW}
 DEFAULT_RETENTION_DAYS = 30
 STALE_TMP_SECONDS = 3600
+ROW_GROUP_ROWS = 4096
 Progress = Callable[[int], None]
 
 
@@ -277,8 +278,10 @@ class Store:
         folder.mkdir(parents=True, exist_ok=True)
         final = folder / f"{prefix}-{new_id()}.parquet"
         tmp = final.with_name(final.name + ".tmp")
+        # Small row groups: a detail lookup decompresses one group of ~4k steps, not 20k
+        # (5.2 -> 2.4 ms a lookup for 1/3 more bytes, measured on a 100k-execution day).
         (rows,) = con.execute(
-            f"COPY ({sql}) TO '{_sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 20000)",
+            f"COPY ({sql}) TO '{_sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_ROWS})",
             params,
         ).fetchone()
         if rows == 0:
