@@ -10,12 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
+from pathlib import Path
 from typing import Any
 
 import msgspec
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
-from .schema import FAILURE_CAUSE_PATTERNS, FAILURE_STATUSES, FailureCause, StepStatus, Tab
+from .schema import FAILURE_CAUSE_PATTERNS, FAILURE_STATUSES, ROLLUP_ROW, FailureCause, StepStatus, Tab
 from .store import Store, connect, day_from_id, executions_sql, retry_on_vanished_files, steps_sql
 
 TOKEN_GROUPS = {
@@ -64,6 +67,7 @@ class LogQueries:
         self._con = connect()
         self._con.execute("SET GLOBAL TimeZone = 'UTC'")
         self._lock = threading.Lock()
+        self._rollups: dict[str, pa.Table] = {}
 
     # -- plumbing ---------------------------------------------------------------
 
@@ -97,6 +101,9 @@ class LogQueries:
             sql = f"WITH {ctes}\n{body}"
             with self._lock:
                 cursor = self._con.cursor()
+            for name, table in [(k, v) for k, v in bound.items() if isinstance(v, pa.Table)]:
+                cursor.register(name, table)  # an in-memory table, queried by name
+                del bound[name]
             try:
                 result = cursor.execute(sql, {k: v for k, v in bound.items() if f"${k}" in sql})
                 if not rows:
@@ -125,30 +132,77 @@ class LogQueries:
 
     # -- the page ---------------------------------------------------------------------
 
+    def _activity(self, since, until, flow_name: str | None = None) -> tuple[str, dict, list[dt.date]]:
+        """Executions per (flow, status) as a CTE named `activity`, its parameters, and the days it reads live.
+
+        A day wholly inside the range whose executions are one compacted file is read from
+        its rollup (a few hundred rows); other days (today, late events, partial days at the
+        range's ends) are aggregated from their executions.
+        """
+        days = self.store.days("executions") if since is None and until is None else self._days(since, until)
+        lo, hi = _as_utc(since), _as_utc(until, end=True)
+        compacted, _ = self.store.files_by_state("executions", days)
+        clean = {Path(f).parent.name for f in compacted}
+        rollups: dict[str, list[str]] = {}
+        for f in self.store.files("rollups", days):
+            rollups.setdefault(Path(f).parent.name, []).append(f)
+        rolled, live = [], []
+        for day in days:
+            start = dt.datetime.combine(day, dt.time(), dt.timezone.utc)
+            covered = (lo is None or lo <= start) and (hi is None or hi >= start + dt.timedelta(days=1))
+            folder = f"day={day.isoformat()}"
+            if covered and folder in clean and len(rollups.get(folder, ())) == 1:
+                rolled += rollups[folder]
+            else:
+                live.append(day)
+        where, params = self._where(Tab.ALL, since, until, flow_name)
+        params["rollups"] = self._cached_rollups(rolled)
+        flow_filter = "" if flow_name is None else "WHERE flow_name = $flow_name"
+        cte = f"""
+            , activity AS (
+                SELECT flow_name, status, runs, last_started_at, last_activity_at
+                FROM rollups {flow_filter}
+                UNION ALL
+                SELECT flow_name, status, count(*), max(started_at),
+                       max(greatest(started_at, coalesce(finished_at, started_at)))
+                FROM executions WHERE {where} GROUP BY flow_name, status)"""
+        return cte, params, live
+
+    def _cached_rollups(self, files: list[str]) -> pa.Table:
+        """The rollups of these files, read once: a file never changes (a new one replaces it)."""
+        with self._lock:
+            for path in files:
+                if path not in self._rollups:
+                    self._rollups[path] = pq.read_table(path, schema=ROLLUP_ROW)
+            for path in set(self._rollups) - set(files):
+                del self._rollups[path]  # replaced or dropped: forget it
+            tables = [self._rollups[p] for p in files]
+        return pa.concat_tables(tables) if tables else ROLLUP_ROW.empty_table()
+
     def flow_groups(self, tab: Tab | str = Tab.ALL, since=None, until=None) -> pd.DataFrame:
         """Flow groups with runs in the tab, most recent activity first."""
-        where, params = self._where(tab, since, until)
-        params["failure"] = list(FAILURE_STATUSES)
-        return self._sql(f"""
+        activity, params, live = self._activity(since, until)
+        params.update(tab_statuses=list(Tab(tab).statuses), failure=list(FAILURE_STATUSES))
+        return self._sql(f"""{activity}
             SELECT flow_name,
-                   count(*) AS runs,
-                   arg_max(status, started_at) AS latest_status,
+                   sum(runs)::BIGINT AS runs,
+                   arg_max(status, last_started_at) AS latest_status,
                    bool_or(status IN (SELECT unnest($failure))) AS has_failures,
-                   count(*) FILTER (WHERE status IN (SELECT unnest($failure))) AS failed_runs,
-                   max(started_at) AS last_run_at,
-                   max(greatest(started_at, coalesce(finished_at, started_at))) AS last_activity_at
-            FROM executions WHERE {where}
+                   coalesce(sum(runs) FILTER (WHERE status IN (SELECT unnest($failure))), 0)::BIGINT AS failed_runs,
+                   max(last_started_at) AS last_run_at,
+                   max(last_activity_at) AS last_activity_at
+            FROM activity WHERE status IN (SELECT unnest($tab_statuses))
             GROUP BY flow_name
-            ORDER BY last_activity_at DESC, flow_name""", params, days=self._days(since, until))
+            ORDER BY last_activity_at DESC, flow_name""", params, days=live)
 
     def tab_counts(self, since=None, until=None, flow_name: str | None = None) -> dict[str, int]:
         """How many executions each filter tab shows."""
+        activity, params, live = self._activity(since, until, flow_name)
         filters = ", ".join(
-            f"count(*) FILTER (WHERE status IN (SELECT unnest(${t.value}))) AS {t.value}" for t in Tab)
-        where, params = self._where(Tab.ALL, since, until, flow_name)
+            f"coalesce(sum(runs) FILTER (WHERE status IN (SELECT unnest(${t.value}))), 0)::BIGINT AS {t.value}"
+            for t in Tab)
         params.update({t.value: list(t.statuses) for t in Tab})
-        row = self._sql(f"SELECT {filters} FROM executions WHERE {where}", params,
-                        days=self._days(since, until)).iloc[0]
+        row = self._sql(f"{activity} SELECT {filters} FROM activity", params, days=live, rows=True)[0]
         return {t.value: int(row[t.value]) for t in Tab}
 
     def executions(self, flow_name: str | None = None, tab: Tab | str = Tab.ALL, *, limit: int = 50,

@@ -278,6 +278,17 @@ STEP_ROW = pa.schema(
 
 TOMBSTONE_ROW = pa.schema([("execution_id", pa.string()), ("deleted_at", TS)])
 
+# Per day and (flow, status), written by compaction: page open reads these, not every execution.
+ROLLUP_ROW = pa.schema(
+    [
+        ("flow_name", pa.string()),
+        ("status", pa.string()),
+        ("runs", pa.int64()),
+        ("last_started_at", TS),
+        ("last_activity_at", TS),
+    ]
+)
+
 
 def _json_text(raw: Raw | None) -> str | None:
     text = None if raw is None else bytes(raw).decode()

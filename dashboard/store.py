@@ -35,9 +35,9 @@ import pyarrow.parquet as pq
 import uuid_utils
 from filelock import FileLock
 
-from .schema import EXECUTION_ROW, FINAL_STATUSES, STEP_ROW, TOMBSTONE_ROW, ExecutionStatus
+from .schema import EXECUTION_ROW, FINAL_STATUSES, ROLLUP_ROW, STEP_ROW, TOMBSTONE_ROW, ExecutionStatus
 
-DATASETS = {"executions": EXECUTION_ROW, "steps": STEP_ROW, "tombstones": TOMBSTONE_ROW}
+DATASETS = {"executions": EXECUTION_ROW, "steps": STEP_ROW, "tombstones": TOMBSTONE_ROW, "rollups": ROLLUP_ROW}
 DEFAULT_RETENTION_DAYS = 30
 STALE_TMP_SECONDS = 3600
 ROW_GROUP_ROWS = 4096
@@ -132,8 +132,16 @@ def steps_sql(source: str, merged: bool = False) -> str:
     QUALIFY row_number() OVER (PARTITION BY execution_id, step_index ORDER BY recorded_at DESC) = 1"""
 
 
-_SQL_TYPES = {pa.string(): "VARCHAR", pa.int32(): "INTEGER", pa.timestamp("us", tz="UTC"): "TIMESTAMPTZ",
-              pa.list_(pa.string()): "VARCHAR[]"}
+def rollup_sql(executions: str) -> str:
+    """A day's executions per (flow, status): what page open needs, in a few hundred rows."""
+    return f"""
+    SELECT flow_name, status, count(*) AS runs, max(started_at) AS last_started_at,
+           max(greatest(started_at, coalesce(finished_at, started_at))) AS last_activity_at
+    FROM ({executions}) GROUP BY flow_name, status ORDER BY flow_name, status"""
+
+
+_SQL_TYPES = {pa.int64(): "BIGINT", pa.string(): "VARCHAR", pa.int32(): "INTEGER",
+              pa.timestamp("us", tz="UTC"): "TIMESTAMPTZ", pa.list_(pa.string()): "VARCHAR[]"}
 
 
 def _empty_relation(schema: pa.Schema, with_day: bool) -> str:
@@ -415,7 +423,7 @@ class Store:
             doomed = rows.loc[rows.status != ExecutionStatus.RUNNING, "execution_id"].tolist()
             if len(doomed) == len(rows):
                 self._tombstone(day, doomed)
-                for dataset in ("executions", "steps"):
+                for dataset in ("executions", "steps", "rollups"):
                     shutil.rmtree(self.day_dir(dataset, day), ignore_errors=True)
             elif doomed:
                 self._remove(con, day, doomed)
@@ -488,6 +496,7 @@ class Store:
                         {"f": path}, Path(path).parent, prefix,
                     )
                     os.unlink(path)
+            self._write_rollup(con, day)
         finally:
             con.unregister("doomed")
 
@@ -527,7 +536,23 @@ class Store:
                 for f in files:
                     os.unlink(f)
                 changed = True
+            if changed or not self.files("rollups", [day]):
+                self._write_rollup(con, day)
             return changed
+
+    def _write_rollup(self, con, day: dt.date) -> None:
+        """Rewrite the day's rollup from its compacted executions file (call under the day lock).
+
+        Readers use a rollup only while the day's executions are exactly one compacted file,
+        so a rollup never answers for rows written after it.
+        """
+        old = self.files("rollups", [day])
+        compacted, other = self.files_by_state("executions", [day])
+        if compacted and not other:
+            merged = executions_sql(self.source("executions", compacted, "f"), merged=True)
+            self._copy_query(con, rollup_sql(merged), {"f": compacted}, self.day_dir("rollups", day), "compact")
+        for f in old:
+            os.unlink(f)
 
     def _remove_stale_tmp(self, day: dt.date) -> None:
         """Temp files of writers killed mid-write: never visible, removed once clearly abandoned."""
