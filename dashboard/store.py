@@ -557,12 +557,14 @@ class Store:
     def _remove_stale_tmp(self, day: dt.date) -> None:
         """Temp files of writers killed mid-write: never visible, removed once clearly abandoned."""
         cutoff = time.time() - STALE_TMP_SECONDS
-        for dataset in DATASETS:
-            folder = self.day_dir(dataset, day)
+        for folder in [self.day_dir(dataset, day) for dataset in DATASETS] + [self.root / "_staging"]:
             if folder.is_dir():
                 for entry in os.scandir(folder):
-                    if entry.name.endswith(".tmp") and entry.stat().st_mtime < cutoff:
-                        os.unlink(entry.path)
+                    try:
+                        if entry.name.endswith(".tmp") and entry.stat().st_mtime < cutoff:
+                            os.unlink(entry.path)
+                    except FileNotFoundError:
+                        continue  # renamed into place meanwhile
 
     # -- pending ---------------------------------------------------------------
 
@@ -604,21 +606,52 @@ class Store:
         return moved
 
     def write_to_day(self, dataset: str, day: dt.date, table: pa.Table) -> int | None:
-        """Append rows to a day under its lock, dropping rows of executions deleted from it.
+        """Append rows to a day, dropping rows of executions deleted from it.
 
+        The file is encoded and fsynced in `_staging/` without a lock, then renamed into
+        the day under the day's lock, so writers of one day only queue for a rename.
         Returns the rows written, or None when retention has dropped the day (checked under
         the lock, so a day being dropped is never re-created by a late event).
         """
-        with self.day_lock(day):
-            if not self.accepts_day(day):
-                return None
-            dead = self.tombstoned(day)
-            if dead:
-                keep = [i for i, v in enumerate(table.column("execution_id").to_pylist()) if v not in dead]
-                table = table.take(keep)
-            if table.num_rows:
-                self.write_file(self.day_dir(dataset, day), table)
-            return table.num_rows
+        table = self._without(table, self.tombstoned(day))
+        staged = self._stage(table) if table.num_rows else None
+        try:
+            with self.day_lock(day):
+                if not self.accepts_day(day):
+                    return None
+                late = self.tombstoned(day)  # deleted while we encoded: rare, rewrite
+                if staged is not None and self._without(table, late).num_rows < table.num_rows:
+                    staged.unlink()
+                    table = self._without(table, late)
+                    staged = self._stage(table) if table.num_rows else None
+                if staged is not None:
+                    folder = self.day_dir(dataset, day)
+                    folder.mkdir(parents=True, exist_ok=True)
+                    os.replace(staged, folder / staged.name.removesuffix(".tmp"))
+                    staged = None
+                    if self.fsync:
+                        _fsync_dir(folder)
+                return table.num_rows
+        finally:
+            if staged is not None:
+                staged.unlink(missing_ok=True)
+
+    def _stage(self, table: pa.Table) -> Path:
+        folder = self.root / "_staging"
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f"part-{new_id()}.parquet.tmp"
+        pq.write_table(table, tmp, compression="zstd")
+        if self.fsync:
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+        return tmp
+
+    @staticmethod
+    def _without(table: pa.Table, dead: set[str]) -> pa.Table:
+        if not dead:
+            return table
+        keep = [i for i, v in enumerate(table.column("execution_id").to_pylist()) if v not in dead]
+        return table.take(keep)
 
     def disk_usage(self) -> dict[str, int]:
         usage = {}
