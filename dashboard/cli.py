@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from .queries import TOKEN_GROUPS, LogQueries, parse_json_field
+from .reports import TOKEN_FORMATS, TokenReport
 from .schema import Tab
 from .store import DEFAULT_RETENTION_DAYS, ExecutionNotFound, ExecutionRunning, Store
 
@@ -255,16 +256,60 @@ def show(execution_id: str, data: DataDir = DEFAULT_DATA, as_json: AsJson = Fals
 @app.command()
 def tokens(data: DataDir = DEFAULT_DATA,
            by: Annotated[str, typer.Option(help=f"Group by {'|'.join(TOKEN_GROUPS)}.")] = "day",
-           since: Since = None, until: Until = None, as_json: AsJson = False):
-    """Token usage of AI steps by day, flow, node or model."""
+           since: Since = None, until: Until = None,
+           fmt: Annotated[str, typer.Option("--format", help=f"{'|'.join(TOKEN_FORMATS)}.")] = "table",
+           as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+           output: Annotated[Path | None, typer.Option(
+               "--output", "-o", help="Write to this file instead of stdout (html: default tokens-report.html).",
+               dir_okay=False)] = None):
+    """Token usage and estimated cost of AI steps by day, flow, node or model: a table, CSV, JSON, or an
+    HTML report with charts that opens offline (the same report as notebooks/token_usage.ipynb)."""
     if by not in TOKEN_GROUPS:
         raise typer.BadParameter(f"choose one of {', '.join(TOKEN_GROUPS)}", param_hint="--by")
-    frame = LogQueries(data).token_usage(by, _time(since), _time(until, end=True))
-    rows = _records(frame)
+    fmt = fmt.lower()
+    if fmt not in TOKEN_FORMATS:
+        raise typer.BadParameter(f"choose one of {', '.join(TOKEN_FORMATS)}", param_hint="--format")
     if as_json:
-        _emit_json(rows)
+        if fmt not in ("table", "json"):
+            raise typer.BadParameter(f"--json is --format json; it conflicts with --format {fmt}", param_hint="--json")
+        fmt = "json"
+    report = TokenReport.load(data, _time(since), _time(until, end=True))
+    if fmt == "html":
+        path = output or Path("tokens-report.html")
+        try:
+            report.save_html(path, by=by)
+        except OSError as exc:
+            _fail(f"cannot write {path}: {exc}")
+        totals = report.totals()
+        err.print(f"wrote {escape(str(path))}: {totals['total_tokens']:,} tokens, estimated cost {totals['cost']}")
+        return
+    if fmt == "table":
+        frame = report.by(by)
+        columns = [c for c in frame.columns if c not in ("cost_usd", "unpriced_tokens")]
+        totals = report.totals()
+        table = Table(title=f"Tokens by {by}", header_style="bold", caption=(
+            f"{totals['total_tokens']:,} tokens in {totals['ai_steps']:,} AI steps · estimated cost {totals['cost']}"))
+        for column in columns:
+            table.add_column(column, justify="right" if frame[column].dtype.kind in "iuf" else "left")
+        for row in _records(frame[columns]):
+            table.add_row(*(escape("" if row[c] is None else str(row[c])) for c in columns))
+        if output is None:
+            out.print(table)
+            return
+        try:
+            with open(output, "w", encoding="utf-8") as fh:
+                Console(file=fh, width=160).print(table)
+        except OSError as exc:
+            _fail(f"cannot write {output}: {exc}")
+        return
+    body = report.to_csv(by) if fmt == "csv" else report.to_json(by)
+    if output is None:
+        sys.stdout.write(body)
     else:
-        _table(rows, list(frame.columns), title=f"Tokens by {by}")
+        try:
+            output.write_text(body, encoding="utf-8")
+        except OSError as exc:
+            _fail(f"cannot write {output}: {exc}")
 
 
 @app.command()
@@ -327,6 +372,22 @@ def compact(data: DataDir = DEFAULT_DATA):
     with _progress("compacting", total=len(store.all_days())) as advance:
         done = store.compact(progress=advance)
     err.print(f"compacted {len(done)} day(s)")
+
+
+@app.command()
+def serve(data: DataDir = DEFAULT_DATA,
+          port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = 5006,
+          address: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+          retention_days: Annotated[int, typer.Option(min=1, help="Days of logs to keep.")] = DEFAULT_RETENTION_DAYS,
+          retention_interval: Annotated[float, typer.Option(help="Seconds between retention runs.")] = 86400,
+          live_demo: Annotated[bool, typer.Option(help="Also produce live demo executions.")] = False,
+          show: Annotated[bool, typer.Option(help="Open a browser.")] = False):
+    """Serve the Execution Logs dashboard."""
+    from .server import serve as serve_dashboard
+
+    err.print(f"serving {data} at http://{address}:{port}/ (Ctrl+C to stop)")
+    serve_dashboard(data, port=port, address=address, show=show, retention_days=retention_days,
+                    retention_interval=retention_interval, live_demo=live_demo)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -238,19 +239,24 @@ class LogQueries:
 
     # -- reports ------------------------------------------------------------------------
 
-    def token_usage(self, by: str = "day", since=None, until=None) -> pd.DataFrame:
-        """Prompt, completion and total tokens of AI steps, grouped by day, flow, node or model."""
-        if by not in TOKEN_GROUPS:
-            raise ValueError(f"cannot group tokens by {by!r}; choose one of {', '.join(TOKEN_GROUPS)}")
-        keys = TOKEN_GROUPS[by]
+    def token_usage(self, by: str | Sequence[str] = "day", since=None, until=None) -> pd.DataFrame:
+        """Prompt, completion and total tokens of AI steps, grouped by day, flow, node or model.
+
+        `by` may name several groupings at once (e.g. ("day", "model")): one query, one total.
+        """
+        groups = [by] if isinstance(by, str) else list(by)
+        unknown = [g for g in groups if g not in TOKEN_GROUPS]
+        if unknown or not groups:
+            raise ValueError(f"cannot group tokens by {unknown or by!r}; choose from {', '.join(TOKEN_GROUPS)}")
+        keys = list(dict.fromkeys(k for g in groups for k in TOKEN_GROUPS[g]))
         where, params = self._where(Tab.ALL, since, until, alias="e")
-        order = "1" if by == "day" else "total_tokens DESC, 1"
+        order = "ALL" if len(groups) > 1 else "1" if groups == ["day"] else "total_tokens DESC, 1"
         return self._sql(f"""
             SELECT {', '.join(keys)},
                    sum(coalesce(s.prompt_tokens, 0))::BIGINT AS prompt_tokens,
                    sum(coalesce(s.completion_tokens, 0))::BIGINT AS completion_tokens,
                    sum(coalesce(s.prompt_tokens, 0) + coalesce(s.completion_tokens, 0))::BIGINT AS total_tokens,
-                   count(*) AS ai_steps
+                   count(*)::BIGINT AS ai_steps
             FROM steps s JOIN executions e USING (execution_id, day)
             WHERE (s.prompt_tokens IS NOT NULL OR s.completion_tokens IS NOT NULL) AND {where}
             GROUP BY ALL ORDER BY {order}""", params, days=self._days(since, until))

@@ -1,0 +1,469 @@
+"""Token-usage reports: the frames, their estimated cost, the charts and the exports.
+
+`notebooks/token_usage.ipynb` and `flowlogs tokens` both build their report here, so
+what the notebook shows, what the command prints and what the CSV, JSON and HTML
+files hold agree to the token.
+
+    report = TokenReport.load("data/logs", since=dt.date(2026, 11, 1))
+    report.by("flow")                 # DataFrame: tokens, AI steps and cost of each flow
+    report.totals()                   # dict: the same over the whole range
+    report.charts()                   # hvplot charts: daily trend, top flows, nodes, models
+    report.save_html("tokens.html", by="day")   # one file that opens without a server
+
+Cost is an estimate from a price table, model -> USD per million prompt and completion
+tokens (`DEFAULT_PRICES`). A model the table does not know is shown as "unknown price"
+and its tokens are counted in `unpriced_tokens`; it is never priced at zero.
+
+Charts and HTML import hvplot and Panel lazily: frames and CSV work without them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import io
+import json
+import math
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .queries import TOKEN_GROUPS, LogQueries
+from .store import Store
+
+UNKNOWN_PRICE = "unknown price"
+TOKEN_FORMATS = ("table", "csv", "json", "html")  # what `flowlogs tokens --format` writes
+TOKEN_COLUMNS = ["prompt_tokens", "completion_tokens", "total_tokens", "ai_steps"]
+COST_COLUMNS = ["cost_usd", "unpriced_tokens", "cost"]
+PRICE_COLUMNS = ["prompt_usd_per_1m", "completion_usd_per_1m"]
+COST_DIGITS = 6  # costs are rounded to micro-dollars
+
+
+@dataclass(frozen=True)
+class ModelPrice:
+    """USD per million tokens."""
+
+    prompt: float
+    completion: float
+
+    def __post_init__(self):
+        for name in ("prompt", "completion"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+                raise ValueError(f"{name}: a price is a non-negative number of USD per million tokens, not {value!r}")
+
+
+# List prices (USD per million tokens) of the models flows commonly call. One place
+# to change them; `price_table()` takes a dict of the same shape (e.g. from a config file).
+DEFAULT_PRICES: dict[str, ModelPrice] = {
+    "gpt-4o": ModelPrice(2.50, 10.00),
+    "gpt-4o-mini": ModelPrice(0.15, 0.60),
+    "gpt-4.1": ModelPrice(2.00, 8.00),
+    "gpt-4.1-mini": ModelPrice(0.40, 1.60),
+    "gpt-4.1-nano": ModelPrice(0.10, 0.40),
+    "gpt-3.5-turbo": ModelPrice(0.50, 1.50),
+    "o3-mini": ModelPrice(1.10, 4.40),
+    "claude-3-5-sonnet": ModelPrice(3.00, 15.00),
+    "claude-3-7-sonnet": ModelPrice(3.00, 15.00),
+    "claude-sonnet-4": ModelPrice(3.00, 15.00),
+    "claude-3-5-haiku": ModelPrice(0.80, 4.00),
+    "claude-3-haiku": ModelPrice(0.25, 1.25),
+    "claude-opus-4": ModelPrice(15.00, 75.00),
+    "gemini-1.5-flash": ModelPrice(0.075, 0.30),
+    "gemini-1.5-pro": ModelPrice(1.25, 5.00),
+    "gemini-2.0-flash": ModelPrice(0.10, 0.40),
+    "mistral-small": ModelPrice(0.20, 0.60),
+    "mistral-large": ModelPrice(2.00, 6.00),
+}
+
+PriceSpec = ModelPrice | Mapping[str, float] | tuple[float, float] | list[float]
+
+
+def price_table(prices: Mapping[str, PriceSpec] | None = None) -> dict[str, ModelPrice]:
+    """A normalised price table; None gives DEFAULT_PRICES.
+
+    Each value may be a ModelPrice, a `{"prompt": x, "completion": y}` mapping (the
+    shape a JSON or TOML config file gives) or a `(prompt, completion)` pair.
+    A ValueError names the model whose entry is wrong.
+    """
+    if prices is None:
+        return dict(DEFAULT_PRICES)
+    table = {}
+    for model, spec in prices.items():
+        try:
+            if isinstance(spec, ModelPrice):
+                price = spec
+            elif isinstance(spec, Mapping):
+                unknown = set(spec) - {"prompt", "completion"}
+                if unknown:
+                    raise ValueError(f"unknown keys {sorted(unknown)}; expected prompt and completion")
+                price = ModelPrice(spec["prompt"], spec["completion"])
+            elif isinstance(spec, (tuple, list)) and len(spec) == 2:
+                price = ModelPrice(*spec)
+            else:
+                raise ValueError(f"expected {{'prompt': USD, 'completion': USD}}, not {spec!r}")
+        except KeyError as exc:
+            raise ValueError(f"price of {model!r}: missing {exc.args[0]!r}") from None
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"price of {model!r}: {exc}") from None
+        table[str(model)] = price
+    return table
+
+
+# ---------------------------------------------------------------------------
+# Frames
+
+
+def _alias(expression: str) -> str:
+    return expression.rsplit(" AS ", 1)[1].strip()
+
+
+GROUP_KEYS: dict[str, list[str]] = {by: [_alias(e) for e in exprs] for by, exprs in TOKEN_GROUPS.items()}
+DETAIL_KEYS = list(dict.fromkeys(k for keys in GROUP_KEYS.values() for k in keys))  # day, flow, node, model
+
+
+def usage_detail(queries: LogQueries, since=None, until=None) -> pd.DataFrame:
+    """Tokens of AI steps at the finest grain the reports need: day x flow x node x model.
+
+    Every grouping of a report (`TokenReport.by`) sums these rows, so all groupings
+    share one query and one total: LogQueries.token_usage with every grouping at once.
+    """
+    frame = queries.token_usage(tuple(TOKEN_GROUPS), since, until)
+    for column in TOKEN_COLUMNS:
+        frame[column] = frame[column].astype("int64")
+    return frame
+
+
+def with_cost(frame: pd.DataFrame, prices: Mapping[str, ModelPrice]) -> pd.DataFrame:
+    """Per-row estimated cost of a frame with a `model` column; NaN where the price is unknown."""
+    frame = frame.copy()
+    prompt = frame["model"].map(lambda m: prices[m].prompt if m in prices else math.nan).astype("float64")
+    completion = frame["model"].map(lambda m: prices[m].completion if m in prices else math.nan).astype("float64")
+    frame["prompt_usd_per_1m"] = prompt
+    frame["completion_usd_per_1m"] = completion
+    cost = (frame["prompt_tokens"] * prompt + frame["completion_tokens"] * completion) / 1_000_000
+    frame["cost_usd"] = cost.where(frame["total_tokens"] > 0, 0.0)  # no tokens cost nothing, whatever the price
+    frame["unpriced_tokens"] = frame["total_tokens"].where(prompt.isna(), 0).astype("int64")
+    return frame
+
+
+def format_usd(value: float) -> str:
+    if value != 0 and abs(value) < 0.01:
+        return f"${value:.4f}"
+    return f"${value:,.2f}"
+
+
+def cost_text(cost_usd: float, unpriced_tokens: int) -> str:
+    """The cost as people read it: `$1.23`, `unknown price`, or both when a group mixes models."""
+    if unpriced_tokens and (cost_usd is None or math.isnan(cost_usd)):
+        return UNKNOWN_PRICE
+    if unpriced_tokens:
+        return f"{format_usd(cost_usd)} + {UNKNOWN_PRICE} for {unpriced_tokens:,} tokens"
+    return format_usd(0.0 if cost_usd is None or math.isnan(cost_usd) else cost_usd)
+
+
+def _group(detail: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    sums = {c: "sum" for c in TOKEN_COLUMNS + ["unpriced_tokens"]}
+    grouped = detail.groupby(keys, dropna=False, sort=False).agg(sums)
+    # min_count=1: a group with no priced tokens has no cost (NaN), not a cost of zero
+    grouped["cost_usd"] = detail.groupby(keys, dropna=False, sort=False)["cost_usd"].sum(min_count=1).round(COST_DIGITS)
+    return grouped.reset_index()
+
+
+# ---------------------------------------------------------------------------
+# The report
+
+
+class TokenReport:
+    """Token usage and estimated cost of one data root over one time range."""
+
+    def __init__(self, detail: pd.DataFrame, prices: Mapping[str, PriceSpec] | None = None, *,
+                 since=None, until=None):
+        self.prices = price_table(prices)
+        self.since, self.until = since, until
+        self.detail = with_cost(detail, self.prices)
+
+    @classmethod
+    def load(cls, data: str | os.PathLike | Store | LogQueries, since=None, until=None,
+             prices: Mapping[str, PriceSpec] | None = None) -> TokenReport:
+        """The report of a data root (or an existing LogQueries) from `since` up to `until`.
+
+        Bounds are dates (whole UTC days, `until` inclusive), aware datetimes, or their ISO 8601 text.
+        """
+        queries = data if isinstance(data, LogQueries) else LogQueries(data)
+        since, until = _bound(since), _bound(until)
+        return cls(usage_detail(queries, since, until), prices, since=since, until=until)
+
+    # -- frames ----------------------------------------------------------------------
+
+    def by(self, by: str = "day") -> pd.DataFrame:
+        """Tokens, AI steps and cost grouped like LogQueries.token_usage(by), in the same order."""
+        if by not in GROUP_KEYS:
+            raise ValueError(f"cannot group tokens by {by!r}; choose one of {', '.join(GROUP_KEYS)}")
+        keys = GROUP_KEYS[by]
+        frame = _group(self.detail, keys)
+        if by == "day":
+            frame = frame.sort_values(keys, kind="stable")
+        else:
+            frame = frame.sort_values(["total_tokens", *keys], ascending=[False] + [True] * len(keys), kind="stable")
+        if by == "model":
+            frame["prompt_usd_per_1m"] = frame["model"].map(lambda m: self._price(m, "prompt"))
+            frame["completion_usd_per_1m"] = frame["model"].map(lambda m: self._price(m, "completion"))
+        frame["cost"] = [cost_text(c, u) for c, u in zip(frame["cost_usd"], frame["unpriced_tokens"], strict=True)]
+        columns = keys + TOKEN_COLUMNS + COST_COLUMNS + (PRICE_COLUMNS if by == "model" else [])
+        return frame[columns].reset_index(drop=True)
+
+    def _price(self, model: str, kind: str) -> float:
+        price = self.prices.get(model)
+        return math.nan if price is None else getattr(price, kind)
+
+    def totals(self) -> dict[str, Any]:
+        """The whole range: token sums, priced cost, unpriced tokens and the models without a price."""
+        detail = self.detail
+        unpriced = detail[detail["unpriced_tokens"] > 0]
+        cost = round(float(detail["cost_usd"].sum(min_count=1)), COST_DIGITS) if len(detail) else math.nan
+        out: dict[str, Any] = {c: int(detail[c].sum()) for c in TOKEN_COLUMNS + ["unpriced_tokens"]}
+        out["cost_usd"] = None if math.isnan(cost) else cost
+        out["cost"] = cost_text(cost if len(detail) else 0.0, out["unpriced_tokens"])
+        out["unpriced_models"] = sorted(unpriced["model"].unique().tolist())
+        out["first_day"], out["last_day"] = self.day_range()
+        return out
+
+    def day_range(self) -> tuple[dt.date | None, dt.date | None]:
+        """The days the report covers: the range asked for, else the days that have AI steps."""
+        first = _as_date(self.since)
+        last = _as_date(self.until)
+        if len(self.detail):
+            days = pd.to_datetime(self.detail["day"])
+            first = first or days.min().date()
+            last = last or days.max().date()
+        return first, last
+
+    def daily_by_model(self) -> pd.DataFrame:
+        """Tokens and cost per day and model, every day of the range present (zeros where none)."""
+        frame = _group(self.detail, ["day", "model"])
+        first, last = self.day_range()
+        if first is None:
+            return frame
+        days = pd.date_range(first, last, freq="D").astype(frame["day"].dtype)
+        full = pd.MultiIndex.from_product([days, sorted(frame["model"].unique())], names=["day", "model"])
+        frame = frame.set_index(["day", "model"]).reindex(full)
+        frame[TOKEN_COLUMNS + ["unpriced_tokens"]] = frame[TOKEN_COLUMNS + ["unpriced_tokens"]].fillna(0)
+        return frame.reset_index()
+
+    # -- exports ----------------------------------------------------------------------
+
+    def records(self, by: str = "day") -> list[dict]:
+        """The rows of `by()` as JSON-ready dicts (dates as YYYY-MM-DD, NaN as None)."""
+        frame = _export_frame(self.by(by))
+        return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+    def to_csv(self, by: str = "day", path: str | os.PathLike | None = None) -> str | None:
+        """The `by()` frame as CSV (dates as YYYY-MM-DD; an unknown cost is an empty cell)."""
+        frame = _export_frame(self.by(by))
+        if path is None:
+            return frame.to_csv(index=False, lineterminator="\n")
+        frame.to_csv(path, index=False, lineterminator="\n")
+        return None
+
+    def to_json(self, by: str = "day") -> str:
+        return json.dumps(self.records(by), ensure_ascii=False, indent=2) + "\n"
+
+    def export_csv(self, directory: str | os.PathLike) -> dict[str, Path]:
+        """One CSV per grouping, `tokens-by-{day,flow,node,model}.csv`, in directory."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        paths = {}
+        for by in GROUP_KEYS:
+            paths[by] = directory / f"tokens-by-{by}.csv"
+            self.to_csv(by, paths[by])
+        return paths
+
+    # -- charts -----------------------------------------------------------------------
+
+    def charts(self, top: int = 10) -> dict[str, Any]:
+        """The report's hvplot charts, by name; the notebook and the HTML report show these."""
+        # hvPlotTabular(frame) is frame.hvplot without importing hvplot.pandas, whose import (re-run in
+        # every notebook cell by hvplot's design) would embed the plotting JavaScript again each time
+        from hvplot import hvPlotTabular as plot
+
+        charts: dict[str, Any] = {}
+        daily = self.daily_by_model()
+        if not len(daily):
+            return charts
+        daily = daily.assign(day=pd.to_datetime(daily["day"]).dt.strftime("%Y-%m-%d"))
+        rot = 45 if daily["day"].nunique() > 10 else 0
+        charts["tokens_by_day"] = plot(daily).bar(
+            x="day", y="total_tokens", by="model", stacked=True, rot=rot, height=340, responsive=True,
+            min_width=600, ylabel="tokens", xlabel="", yformatter="%.0f", legend="right",
+            title="Tokens per day, by model").opts(show_grid=True)
+
+        per_day = daily.groupby("day", as_index=False).agg(total_tokens=("total_tokens", "sum"))
+        per_day["avg_7d"] = per_day["total_tokens"].rolling(7, min_periods=1).mean()
+        cost_day = daily.groupby("day", as_index=False)["cost_usd"].sum(min_count=1)
+        size = {"height": 300, "responsive": True, "min_width": 600}
+        trend = (plot(per_day).line(x="day", y="total_tokens", label="tokens per day", rot=rot, xlabel="",
+                                     ylabel="tokens", yformatter="%.0f", ylim=(0, None), **size)
+                 * plot(per_day).line(x="day", y="avg_7d", label="7-day average", line_dash="dashed", **size))
+        today = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
+        partial = " (the last day is today, so far)" if per_day["day"].iat[-1] == today else ""
+        charts["trend"] = trend.opts(title=f"Daily tokens and 7-day average{partial}", legend_position="bottom_left",
+                                     show_grid=True)
+        charts["cost_by_day"] = plot(cost_day).bar(
+            x="day", y="cost_usd", rot=rot, height=300, responsive=True, min_width=600, xlabel="",
+            ylabel="USD (priced models only)", title="Estimated cost per day (USD)", color="#2a9d8f",
+            yformatter="$%.2f").opts(show_grid=True)
+
+        flows = self.by("flow").head(top)
+        charts["top_flows"] = plot(flows.iloc[::-1]).barh(
+            x="flow_name", y=["prompt_tokens", "completion_tokens"], stacked=True, height=_bar_height(len(flows)),
+            responsive=True, min_width=600, xlabel="", ylabel="tokens", legend="right", xformatter="%.0f",
+            title=f"Top {len(flows)} flows by tokens").opts(show_grid=True)
+        nodes = self.by("node").head(top)
+        nodes = nodes.assign(node=nodes["flow_name"] + " · " + nodes["node_name"])
+        charts["top_nodes"] = plot(nodes.iloc[::-1]).barh(
+            x="node", y="total_tokens", height=_bar_height(len(nodes)), responsive=True, min_width=600, xlabel="",
+            ylabel="tokens", hover_cols=["node_type", "ai_steps", "cost"], color="#e76f51", xformatter="%.0f",
+            title=f"Top {len(nodes)} nodes by tokens").opts(show_grid=True)
+        models = self.by("model")
+        models = models.assign(cost_usd=models["cost_usd"].fillna(0))
+        charts["by_model"] = (plot(models).bar(
+            x="model", y="total_tokens", hover_cols=["prompt_tokens", "completion_tokens", "cost"], rot=0,
+            height=300, responsive=True, min_width=300, xlabel="", ylabel="tokens", yformatter="%.0f",
+            title="Tokens by model", color="#264653").opts(show_grid=True)
+            + plot(models).bar(
+                x="model", y="cost_usd", hover_cols=["cost"], height=300, responsive=True, min_width=300, xlabel="",
+                ylabel="USD", yformatter="$%.2f", color="#2a9d8f",
+                title="Estimated cost by model (unknown price: no bar)").opts(show_grid=True)).cols(2)
+        # each chart has its own axes: linked ranges would stretch the daily chart to the top flow's total
+        return {name: chart.opts(shared_axes=False) for name, chart in charts.items()}
+
+    # -- HTML -------------------------------------------------------------------------
+
+    def summary_markdown(self) -> str:
+        totals = self.totals()
+        first, last = totals["first_day"], totals["last_day"]
+        span = f"{first} to {last}" if first else "no AI steps"
+        lines = [
+            f"**Range:** {span} (UTC days)",
+            "",
+            f"**Total tokens:** {totals['total_tokens']:,} "
+            f"({totals['prompt_tokens']:,} prompt, {totals['completion_tokens']:,} completion) "
+            f"in {totals['ai_steps']:,} AI steps",
+            "",
+            f"**Estimated cost:** {html.escape(totals['cost'])}",
+        ]
+        if totals["unpriced_models"]:
+            names = ", ".join(f"`{html.escape(m)}`" for m in totals["unpriced_models"])
+            lines += ["", f"Models without a price (their tokens are not in the cost): {names}"]
+        return "\n".join(lines)
+
+    def layout(self, by: str = "day", title: str = "Token usage report"):
+        """The report as one Panel layout: summary, charts and the `by` table."""
+        import panel as pn
+
+        charts = self.charts()
+        frame = self.by(by)
+        table = _export_frame(frame).drop(columns=["cost_usd"])
+        # escape=True: flow and node names come from logs and are shown as text, never as HTML
+        items = [
+            pn.pane.Markdown(f"# {html.escape(title)}", margin=(0, 10)),
+            pn.pane.Markdown(self.summary_markdown(), margin=(0, 10), sizing_mode="stretch_width"),
+            # one Column each: in a shared Column, Bokeh lines up every plot frame behind the widest axis labels
+            *[pn.Column(pn.pane.HoloViews(chart, sizing_mode="stretch_width"), sizing_mode="stretch_width",
+                        margin=(10, 10)) for chart in charts.values()],
+            pn.pane.Markdown(f"## Tokens by {by}", margin=(10, 10)),
+            pn.pane.DataFrame(table, index=False, escape=True, sizing_mode="stretch_width",
+                              css_classes=["token-table"], margin=(0, 10)),
+            pn.pane.Markdown(f"Prices are estimates in USD per million tokens; models without a price show "
+                             f"\"{UNKNOWN_PRICE}\". Made by flowlogs on "
+                             f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC.",
+                             styles={"color": "#666"}, margin=(10, 10)),
+        ]
+        return pn.Column(*items, sizing_mode="stretch_width", max_width=1200)
+
+    def save_html(self, path: str | os.PathLike, by: str = "day", title: str = "Token usage report") -> Path:
+        """A standalone HTML file: every script and stylesheet inline, so it opens offline."""
+        save_standalone(self.layout(by, title), path, title=title)
+        return Path(path)
+
+
+# ---------------------------------------------------------------------------
+# helpers
+
+
+def save_standalone(viewable, path: str | os.PathLike, title: str) -> None:
+    """Save a Panel object as one HTML file that needs no server and no network.
+
+    `viewable.save(resources="inline")` inlines the scripts but still links Panel's
+    stylesheets on its CDN (blank styles and console errors offline), so the model is
+    rendered in inline mode and its stylesheets are inlined before saving.
+    """
+    from bokeh.document import Document
+    from bokeh.models import UIElement
+    from bokeh.resources import INLINE
+    from panel.io.model import add_to_doc
+    from panel.io.notebook import patch_inline_stylesheets
+    from panel.io.resources import set_resource_mode
+    from panel.io.save import save
+
+    doc = Document()
+    with set_resource_mode("inline"):
+        model = viewable.get_root(doc)
+    for element in model.select({"type": UIElement}):
+        patch_inline_stylesheets(element)
+    add_to_doc(model, doc, True)
+    buffer = io.StringIO()
+    save(doc, buffer, title=title, resources=INLINE)
+    # the page icons are the only remaining links to a CDN; an empty data: icon stops any request
+    text = _ICON_LINK.sub("", buffer.getvalue()).replace("<head>", '<head>\n<link rel="icon" href="data:,">', 1)
+    Path(path).write_text(text, encoding="utf-8")
+
+
+_ICON_LINK = re.compile(r'<link rel="(?:apple-touch-icon|icon)"[^>]*>')
+
+
+def _bar_height(bars: int) -> int:
+    return max(200, 80 + 26 * bars)
+
+
+def _bound(value) -> dt.date | dt.datetime | None:
+    """A range bound from a date, a datetime or ISO 8601 text (`2026-11-01`, `2026-11-01T08:00Z`)."""
+    if not isinstance(value, str):
+        return value
+    if len(value) == 10:
+        return dt.date.fromisoformat(value)
+    parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+
+
+def _as_date(value) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.timezone.utc).date() if value.tzinfo else value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def _export_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Days as YYYY-MM-DD text, the way CSV, JSON and HTML show them."""
+    if "day" in frame:
+        frame = frame.assign(day=pd.to_datetime(frame["day"]).dt.strftime("%Y-%m-%d"))
+    return frame
+
+
+def _plain(value: Any) -> Any:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value

@@ -1,0 +1,138 @@
+"""The notebooks, run top to bottom in a fresh kernel on demo data, as a newcomer runs them."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from dashboard.demo import generate_history
+from dashboard.queries import LogQueries
+from dashboard.reports import GROUP_KEYS
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+FIGURE_MIMES = {"application/vnd.holoviews_exec.v0+json", "application/vnd.bokehjs_exec.v0+json"}
+DAYS, PER_DAY = 10, 40
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Path:
+    data = tmp_path_factory.mktemp("notebooks") / "logs"
+    generate_history(data, days=DAYS, per_day=PER_DAY, seed=1)
+    return data
+
+
+def set_parameters(nb, **values) -> None:
+    """Rewrite assignments of the `parameters` cell, as papermill would inject them."""
+    (cell,) = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    for name, value in values.items():
+        cell.source, found = re.subn(rf"^{name} = [^#\n]*", f"{name} = {value!r}  ", cell.source, flags=re.M)
+        assert found == 1, f"the parameters cell has no `{name} = ...` line"
+
+
+def run(name: str, cwd: Path, **parameters):
+    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+    set_parameters(nb, **parameters)
+    cwd.mkdir(parents=True, exist_ok=True)
+    NotebookClient(nb, kernel_name="python3", timeout=240, resources={"metadata": {"path": str(cwd)}}).execute()
+    return nb
+
+
+def outputs(nb):
+    return [(cell, out) for cell in nb.cells if cell.cell_type == "code" for out in cell.get("outputs", [])]
+
+
+def stdout(nb) -> str:
+    return "".join(out.get("text", "") for _, out in outputs(nb) if out.get("name") == "stdout")
+
+
+def stderr(nb) -> str:
+    return "".join(out.get("text", "") for _, out in outputs(nb) if out.get("name") == "stderr")
+
+
+def figures(nb) -> list:
+    return [out for _, out in outputs(nb) if FIGURE_MIMES & set(out.get("data", {}))]
+
+
+def marker(nb, name: str) -> int:
+    values = re.findall(rf"^{name}=(\d+)\s*$", stdout(nb), flags=re.M)
+    assert values, f"the notebook printed no {name}=N line"
+    return int(values[-1])
+
+
+@pytest.mark.parametrize("name", ["explore_failures.ipynb", "token_usage.ipynb"])
+def test_committed_notebooks_are_clean_and_parameterised(name):
+    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+    nbformat.validate(nb)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in code), "commit notebooks with outputs cleared"
+    (params,) = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert params is code[0], "the parameters cell comes first"
+    assert re.search(r'^data_dir = "../data/logs"', params.source, flags=re.M)
+    assert nb.metadata.kernelspec.name == "python3"
+
+
+def test_failures_notebook_walks_through_a_failed_execution(demo, tmp_path):
+    nb = run("explore_failures.ipynb", tmp_path / "cwd", data_dir=str(demo))
+    failures = LogQueries(demo).failures()
+    assert len(failures) > 0, "the demo data has failures to explore"
+    assert marker(nb, "failure_count") == len(failures)
+    assert "Traceback" not in stderr(nb)
+
+    # the by-flow chart, the timeline by cause, and the dashboard's detail panel
+    assert len(figures(nb)) >= 3
+    opened = re.search(r"^execution ([0-9a-f-]{36}), started", stdout(nb), flags=re.M)
+    assert opened, "the notebook names the execution it opened"
+    execution_id = opened[1]
+    assert execution_id in set(failures["execution_id"])
+    panel_cell = next(c for c in nb.cells if "DetailPanel(" in c.source)
+    rendered = "".join(o.get("data", {}).get("text/html", "") for o in panel_cell.outputs)
+    assert execution_id in rendered, "the detail panel shows the chosen execution, loaded"
+
+    record = LogQueries(demo).execution(execution_id)
+    failing = next(s for s in record["steps"] if s["status"] == "failed")
+    assert f"error: {failing['error']}" in stdout(nb)
+
+    # the next questions are answered with tables
+    for needle in ("repeat_phones", "missing_variables"):
+        cell = next(c for c in nb.cells if c.source.rstrip().endswith(needle))
+        assert any("text/html" in o.get("data", {}) for o in cell.outputs), needle
+
+
+def test_token_notebook_writes_demo_data_when_empty_and_agrees_with_the_store(tmp_path):
+    data = tmp_path / "empty-logs"  # a newcomer's first run: the notebook writes demo history itself
+    cwd = tmp_path / "cwd"
+    nb = run("token_usage.ipynb", cwd, data_dir=str(data), demo_days=DAYS, demo_per_day=PER_DAY,
+             report_dir="exports")
+    assert "writing 10 days of demo history" in stdout(nb)
+    logs = LogQueries(data)
+    expected = int(logs.token_usage("model")["total_tokens"].sum())
+    assert expected > 0
+    assert marker(nb, "total_tokens") == expected
+    assert len(figures(nb)) >= 6
+    assert "Traceback" not in stderr(nb)
+
+    exports = cwd / "exports"
+    for by in GROUP_KEYS:
+        with open(exports / f"tokens-by-{by}.csv", newline="") as fh:
+            assert sum(int(row["total_tokens"]) for row in csv.DictReader(fh)) == expected, by
+    html = (exports / "tokens-report.html").read_text()
+    assert "cdn.bokeh.org" not in html and len(html) > 1_000_000  # scripts inline: opens offline
+
+
+def test_failures_notebook_runs_on_a_range_and_a_flow(demo, tmp_path):
+    failures = LogQueries(demo).failures()
+    flow = failures["flow_name"].value_counts().index[0]
+    day = str(failures[failures["flow_name"] == flow]["started_at"].iloc[0].date())
+    nb = run("explore_failures.ipynb", tmp_path, data_dir=str(demo), since=day, until=day, flow_name=flow)
+    expected = LogQueries(demo).failures(since=dt.date.fromisoformat(day), until=dt.date.fromisoformat(day),
+                                         flow_name=flow)
+    assert marker(nb, "failure_count") == len(expected) > 0
+    assert f"{flow} · " in stdout(nb)
