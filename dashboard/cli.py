@@ -137,13 +137,18 @@ def _step_json(step: dict) -> dict:
 def demo(data: DataDir = DEFAULT_DATA,
          days: Annotated[int, typer.Option(min=1, help="Days of history, ending now.")] = 30,
          per_day: Annotated[int, typer.Option(min=1, help="Executions a day.")] = 500,
-         seed: Annotated[int, typer.Option(help="Same seed, same data.")] = 1,
+         seed: Annotated[int, typer.Option(help="Same seed and --now, same data.")] = 1,
+         now: Annotated[str | None, typer.Option(help="End the history at this time (ISO 8601) instead of now.")]
+         = None,
          live: Annotated[bool, typer.Option(help="Then keep producing new executions until stopped.")] = False):
     """Write realistic demo history (a flow simulator driving the recorder)."""
     from .demo import generate_history, run_live
 
-    with _progress("writing demo history", total=None) as advance:
-        count = generate_history(data, days=days, per_day=per_day, seed=seed, progress=advance)
+    end = _time(now)
+    if isinstance(end, dt.date) and not isinstance(end, dt.datetime):
+        end = dt.datetime.combine(end, dt.time(12), dt.timezone.utc)
+    with _progress("writing demo history", total=days * per_day) as advance:
+        count = generate_history(data, days=days, per_day=per_day, seed=seed, now=end, progress=advance)
     err.print(f"wrote {count:,} executions over {days} days to {data}")
     if live:
         err.print("producing live executions; Ctrl+C to stop")
