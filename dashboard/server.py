@@ -1,0 +1,74 @@
+"""Serve the dashboard from Python: what `flowlogs serve` calls.
+
+Retention runs in the background of the server (first at start-up, then every
+`retention_interval` seconds), and so does compaction of days with many small files;
+`live_demo=True` also runs the demo flow simulator, so a fresh install shows live
+executions.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+
+import panel as pn
+
+from .store import DEFAULT_RETENTION_DAYS
+from .ui.page import create_page
+from .ui.upkeep import start_compaction, start_retention
+
+log = logging.getLogger(__name__)
+
+
+def _run_demo(data_dir: Path, stop: threading.Event) -> None:
+    try:
+        from . import demo  # written alongside; imported only when asked for
+    except ImportError as exc:
+        log.error("live demo unavailable: %s", exc)
+        return
+    try:
+        demo.run_live(data_dir, stop=stop)
+    except Exception:
+        log.exception("live demo stopped")
+
+
+def serve(data_dir: str | Path, *, port: int = 5006, address: str = "127.0.0.1", show: bool = False,
+          retention_days: int = DEFAULT_RETENTION_DAYS, retention_interval: float = 86400,
+          live_demo: bool = False, compact_interval: float | None = 300) -> None:
+    """Serve the Execution Logs page until interrupted (blocking).
+
+    `compact_interval` (seconds, None for never) compacts days that collected many small
+    files, which keeps the page fast while writers add a file per flush.
+    """
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    stop = threading.Event()
+    start_retention(data_dir, days=retention_days, interval=retention_interval, stop=stop)
+    if compact_interval:
+        start_compaction(data_dir, interval=compact_interval, stop=stop)
+    if live_demo:
+        threading.Thread(target=_run_demo, args=(data_dir, stop), name="flowlogs-demo", daemon=True).start()
+    pn.extension(notifications=False)
+    try:
+        pn.serve(
+            lambda: create_page(data_dir),  # a function: one fresh page per session
+            port=port,
+            address=address,
+            show=show,
+            threaded=False,
+            title="Execution Logs · flowlogs",
+            websocket_origin=sorted({f"{address}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"}),
+        )
+    finally:
+        stop.set()
+
+
+if __name__ == "__main__":  # python -m dashboard.server DATA_DIR [PORT]
+    import sys
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if os.environ.get("FLOWLOGS_DEBUG"):
+        logging.getLogger("dashboard").setLevel(logging.DEBUG)
+    serve(sys.argv[1], port=int(sys.argv[2]) if len(sys.argv) > 2 else 5006)

@@ -1,0 +1,223 @@
+"""The flow group list: one group per flow, most recent activity on top.
+
+A group shows the flow name, its number of runs, the latest run's status, a red dot
+when any run failed, and how long ago it last ran; a click expands it to its
+executions (execution_rows.py). All group headers are drawn by one browser
+component from plain data, so switching tabs with 200 flows sends one list, not 200
+widgets; the executions of expanded groups are its children, kept by flow name
+across refreshes so that a refresh never collapses or redraws what is open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import panel as pn
+import param
+from panel.custom import JSComponent
+
+from .execution_rows import ROWS_CSS, ROWS_JS, ExecutionRows
+from .format import now_ms
+from .loader import Loader
+from .source import LogSource
+from .state import LogsState
+from .theme import BASE_CSS, JS_HELPERS
+
+GROUPS_SHOWN = 50  # more are one click away; 200 flows need not all be drawn at once
+
+
+class FlowGroupListView(JSComponent):
+    """Group headers from `groups`; under each expanded one, its rows from `executions[flow]`."""
+
+    groups = param.List(default=[])
+    expanded = param.List(default=[])
+    executions = param.Dict(default={}, doc="Flow name -> the page of rows shown under it (execution_rows.py).")
+    selected = param.String(default="", doc="The execution open in the detail panel.")
+    hidden = param.Integer(default=0, doc="Groups not drawn yet (behind 'Show more').")
+    empty_text = param.String(default="Loading executions…")
+    server_now = param.Integer(default=0)
+
+    _esm = JS_HELPERS + ROWS_JS + """
+export function render({ model, el }) {
+  const list = h("div", "groups");
+  let clock = serverClock(model);
+  let agos = [];
+  let live = [];
+  const send = (msg) => model.send_msg(msg);
+
+  function header(g, expanded) {
+    const head = h("div", "group" + (expanded ? " expanded" : ""));
+    head.setAttribute("role", "button");
+    head.setAttribute("tabindex", "0");
+    head.setAttribute("aria-expanded", expanded ? "true" : "false");
+    head.setAttribute("data-flow", g.flow_name);
+    head.setAttribute("data-tab", g.tab);
+    head.append(h("span", "chevron", "›"));
+    const name = h("span", "flow-name", g.flow_name);
+    name.title = g.flow_name;
+    head.append(name);
+    if (g.has_failures) {
+      const dot = h("span", "failure-dot");
+      dot.title = fmtNumber(g.failed_runs) + " failed run" + (g.failed_runs === 1 ? "" : "s");
+      dot.setAttribute("aria-label", "has failed runs");
+      head.append(dot);
+    }
+    head.append(h("span", "runs", fmtNumber(g.runs) + (g.runs === 1 ? " run" : " runs")));
+    head.append(h("span", "spacer"));
+    head.append(chip(g.latest_status));
+    const ago = h("span", "ago", fmtAgo(clock() - g.last_activity));
+    ago.title = g.last_activity ? "Last activity " + new Date(g.last_activity).toLocaleString() : "";
+    agos.push([ago, g.last_activity]);
+    head.append(ago);
+    const toggle = () => model.send_msg({action: "toggle", flow: g.flow_name});
+    head.addEventListener("click", toggle);
+    head.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" || e.key === " ") { e.preventDefault(); toggle(); }
+    });
+    return head;
+  }
+
+  function draw() {
+    clock = serverClock(model);
+    agos = [];
+    live = [];
+    const open = new Set(model.expanded);
+    const items = [];
+    for (const g of model.groups) {
+      const expanded = open.has(g.flow_name);
+      const group = h("div", "flow-group" + (expanded ? " expanded" : ""));
+      group.append(header(g, expanded));
+      if (expanded) {
+        group.append(renderRows(g.flow_name, model.executions[g.flow_name], model.selected, clock, live, send));
+      }
+      items.push(group);
+    }
+    if (!model.groups.length) items.push(h("div", "empty muted", model.empty_text));
+    if (model.hidden > 0) {
+      const more = h("button", "more", "Show more flows (" + fmtNumber(model.hidden) + " more)");
+      more.addEventListener("click", () => model.send_msg({action: "more"}));
+      items.push(more);
+    }
+    list.replaceChildren(...items);
+  }
+  model.on(["groups", "expanded", "executions", "selected", "hidden", "empty_text", "server_now"], draw);
+  draw();
+  let ticks = 0;
+  const timer = setInterval(() => {
+    for (const [e, t] of live) e.textContent = fmtDuration(clock() - t);
+    if (++ticks % 10 === 0) for (const [e, t] of agos) e.textContent = fmtAgo(clock() - t);
+  }, 1000);
+  model.on("remove", () => clearInterval(timer));
+  el.append(list);
+}
+"""
+
+    _stylesheets = [BASE_CSS + ROWS_CSS + """
+:host { width: 100%; }
+.groups { background: #fff; border: 1px solid var(--line); border-radius: 12px; overflow: hidden; }
+.flow-group { border-bottom: 1px solid var(--line); }
+.flow-group:last-child { border-bottom: 0; }
+.flow-group.expanded { background: #fcfcfe; }
+.group { display: flex; align-items: center; gap: 10px; padding: 12px 14px; cursor: pointer; user-select: none; }
+.group:hover { background: #f8fafc; }
+.group:focus-visible { outline: 2px solid #6366f1; outline-offset: -2px; }
+.chevron { display: inline-block; width: 14px; color: #94a3b8; font-size: 18px; line-height: 14px;
+           transition: transform .15s; text-align: center; }
+.group.expanded .chevron { transform: rotate(90deg); color: #4f46e5; }
+.flow-name { font-weight: 600; font-size: 14px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap;
+             max-width: 55%; }
+.failure-dot { width: 8px; height: 8px; border-radius: 50%; background: #dc2626; flex: none;
+               box-shadow: 0 0 0 3px #fee2e2; }
+.runs { color: var(--muted); font-size: 13px; white-space: nowrap; font-variant-numeric: tabular-nums; }
+.spacer { flex: 1; }
+.ago { color: var(--muted); font-size: 12px; min-width: 78px; text-align: right; white-space: nowrap; }
+.empty { padding: 22px 16px; font-size: 14px; }
+.more { display: block; width: 100%; border: 0; border-top: 1px solid var(--line); background: #f8fafc;
+        color: #4338ca; font-weight: 600; padding: 11px; cursor: pointer; font-size: 13px; }
+.more:hover { background: #eef2ff; }
+"""]
+
+    def __init__(self, on_message: Callable[[dict], None], **params):
+        super().__init__(**params)
+        self._on_message = on_message
+
+    def _handle_msg(self, msg) -> None:
+        if isinstance(msg, dict):
+            self._on_message(msg)
+
+
+class FlowGroupList(pn.viewable.Viewer):
+    """The flow groups of the current tab, and the executions of the expanded ones."""
+
+    def __init__(self, state: LogsState, source: LogSource, *, on_delete: Callable[[dict], None], **params):
+        super().__init__(**params)
+        self.state = state
+        self.source = source
+        self.on_delete = on_delete
+        self.rows: dict[str, ExecutionRows] = {}
+        self.shown = GROUPS_SHOWN
+        self.data: list[dict] | None = None
+        self.view = FlowGroupListView(self._message, expanded=list(state.flows), selected=state.execution,
+                                      sizing_mode="stretch_width", margin=0, css_classes=["flow-group-list"])
+        self.loader = Loader(lambda: source.flow_groups(state.tab), self._show, spinner=self.view,
+                             on_error=lambda exc: state.tell(f"Could not load the flow groups: {exc}", "error"))
+        state.param.watch(lambda _: self.loader.request(), "revision")
+        state.param.watch(self._tab_changed, "tab")
+        state.param.watch(lambda _: self._render(), "flows")
+        state.param.watch(lambda e: setattr(self.view, "selected", e.new), "execution")
+
+    def _message(self, msg: dict) -> None:
+        action = msg.get("action")
+        if action == "toggle":
+            self.state.toggle_flow(str(msg.get("flow")))
+        elif action == "more":
+            self.shown += GROUPS_SHOWN
+            self._render()
+        elif msg.get("flow") in self.rows:
+            self.rows[msg["flow"]].handle(msg)
+
+    def _publish(self, flow: str, data: dict | None) -> None:
+        executions = {f: d for f, d in self.view.executions.items() if f in self.rows and f != flow}
+        if data is not None:
+            executions[flow] = data
+        if executions != self.view.executions:
+            self.view.executions = executions
+
+    def _tab_changed(self, _) -> None:
+        self.shown = GROUPS_SHOWN
+        self.loader.request(spin=True)
+
+    def _show(self, groups: list[dict]) -> None:
+        self.data = groups
+        self._render()
+
+    def _render(self) -> None:
+        if self.data is None:
+            return
+        groups = self.data
+        ranks = {g["flow_name"]: i for i, g in enumerate(groups)}
+        # an expanded group (from a shared link, say) is always drawn, wherever it ranks
+        limit = max([self.shown, *(ranks[f] + 1 for f in self.state.flows if f in ranks)])
+        visible = groups[:limit]
+        drawn = {g["flow_name"]: g for g in visible}
+        open_flows = [f for f in self.state.flows if f in drawn]
+        for flow in [f for f in self.rows if f not in open_flows]:
+            self.rows.pop(flow).dispose()
+        for flow in open_flows:
+            if flow in self.rows:
+                self.rows[flow].set_total(drawn[flow]["runs"])
+            else:
+                self.rows[flow] = ExecutionRows(flow, self.state, self.source, publish=self._publish,
+                                                on_delete=self.on_delete, total=drawn[flow]["runs"])
+        tab = self.state.tab
+        self.view.param.update(
+            groups=visible,
+            expanded=open_flows,
+            executions={f: d for f, d in self.view.executions.items() if f in self.rows},
+            hidden=len(groups) - len(visible),
+            empty_text="No executions yet." if tab == "all" else f"No {tab} executions.",
+            server_now=now_ms() if visible != self.view.groups else self.view.server_now,
+        )
+
+    def __panel__(self):
+        return self.view

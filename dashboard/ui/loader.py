@@ -1,0 +1,79 @@
+"""How a component loads its data without blocking the page or piling up work.
+
+A component asks `Loader.request()` whenever what it shows may have changed (a tab
+switch, a new revision). One load runs at a time; requests that arrive meanwhile
+coalesce into one more run, and a result that a newer request has overtaken is
+dropped instead of shown. The spinner only appears when a user-initiated load takes
+long enough to be noticed, so the auto-refresh never flickers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import panel as pn
+
+log = logging.getLogger(__name__)
+
+SPINNER_DELAY = 0.3
+
+
+class Loader:
+    def __init__(self, load: Callable[[], Awaitable[Any]], apply: Callable[[Any], None], *,
+                 spinner: Any = None, on_error: Callable[[Exception], None] | None = None):
+        self._load = load
+        self._apply = apply
+        self._spinner = spinner
+        self._on_error = on_error
+        self.name = getattr(apply, "__qualname__", "load")
+        self._wanted = 0
+        self._running = False
+        self._spin = False
+        self.loads = 0  # how many loads finished (tests and benchmarks read it)
+
+    def request(self, *, spin: bool = False) -> None:
+        self._wanted += 1
+        self._spin = self._spin or spin
+        if not self._running:
+            self._running = True
+            pn.state.execute(self._run)
+
+    async def _run(self) -> None:
+        timer = None
+        try:
+            while True:
+                wanted = self._wanted
+                if self._spin and self._spinner is not None and timer is None:
+                    timer = asyncio.get_running_loop().call_later(SPINNER_DELAY, self._show_spinner)
+                started = time.perf_counter()
+                try:
+                    result = await self._load()
+                except Exception as exc:  # a vanished file, a full disk: say so, keep the page alive
+                    log.exception("loading failed")
+                    if wanted == self._wanted:
+                        if self._on_error:
+                            self._on_error(exc)
+                        break
+                    continue
+                if wanted == self._wanted:
+                    loaded = time.perf_counter()
+                    self._apply(result)
+                    self.loads += 1
+                    log.debug("%s: loaded in %.0f ms, shown in %.0f ms", self.name, (loaded - started) * 1000,
+                              (time.perf_counter() - loaded) * 1000)
+                    break
+        finally:
+            self._running = False
+            self._spin = False
+            if timer is not None:
+                timer.cancel()
+            if self._spinner is not None and self._spinner.loading:
+                self._spinner.loading = False
+
+    def _show_spinner(self) -> None:
+        if self._running:
+            self._spinner.loading = True

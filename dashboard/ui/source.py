@@ -1,0 +1,156 @@
+"""The page's way to the data: LogQueries and Store calls, run off the event loop.
+
+Every call runs in a worker thread (`asyncio.to_thread`), so a query never blocks the
+Bokeh event loop. Results are shared between sessions until the store's change token
+moves, and a query already under way is waited for rather than run again: ten
+operators watching the same page cost one query per change, not ten.
+Cached values are plain lists and dicts that callers must not mutate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+from ..queries import LogQueries
+from ..schema import Tab
+from ..store import Store
+from .format import execution_item, group_item
+
+CACHE_ENTRIES = 64  # per change token: the views open right now
+
+
+class LogSource:
+    """One data root, shared by all sessions of a server process."""
+
+    def __init__(self, root: str | Path, *, cache: bool = True):
+        self.store = Store(root)
+        self.queries = LogQueries(self.store)
+        self.cache = cache
+        self._cache: OrderedDict[tuple, Future] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def change_token(self) -> str:
+        return self.store.change_token()
+
+    # -- cached reads (plain Python values) ------------------------------------------
+
+    def _cached(self, key: tuple, load: Callable[[], Any]) -> Any:
+        """load(), or the result of the same load for the same change token, done or under way."""
+        if not self.cache:
+            return load()
+        token = self.store.change_token()
+        key = (token, *key)
+        with self._lock:
+            future = self._cache.get(key)
+            if future is None:
+                # results of an older token can never be asked for again: keep only this token's
+                for stale in [k for k in self._cache if k[0] != token]:
+                    del self._cache[stale]
+                future = self._cache[key] = Future()
+                owner = True
+                while len(self._cache) > CACHE_ENTRIES:
+                    self._cache.popitem(last=False)
+            else:
+                self._cache.move_to_end(key)
+                owner = False
+        if not owner:
+            return future.result()
+        try:
+            value = load()
+        except BaseException as exc:
+            with self._lock:
+                self._cache.pop(key, None)  # a failure is not remembered: the next call tries again
+            future.set_exception(exc)
+            raise
+        future.set_result(value)
+        return value
+
+    def prefetch(self, tab: str, execution_id: str | None = None) -> None:
+        """Start the first loads of a page in the background while the browser is still loading it."""
+        if not self.cache:
+            return  # the results would have nowhere to wait for the page
+        jobs = [self.tab_counts_now, lambda: self.flow_groups_now(tab)]
+        if execution_id:
+            jobs.append(lambda: self.execution_now(execution_id))
+        for job in jobs:
+            threading.Thread(target=_quietly, args=(job,), name="flowlogs-prefetch", daemon=True).start()
+
+    def tab_counts_now(self) -> dict[str, int]:
+        return self._cached(("tab_counts",), self.queries.tab_counts)
+
+    def flow_groups_now(self, tab: str) -> list[dict]:
+        def load():
+            frame = self.queries.flow_groups(Tab(tab))
+            return [group_item(row, tab) for row in frame.to_dict("records")]
+
+        return self._cached(("flow_groups", tab), load)
+
+    def executions_page_now(self, flow_name: str, tab: str, page: int, size: int) -> tuple[list[dict], bool]:
+        """One page of a flow's executions, and whether there is a next page (without counting them all)."""
+
+        def load():
+            frame = self.queries.executions(flow_name, Tab(tab), limit=size + 1, offset=page * size)
+            rows = [execution_item(row) for row in frame.to_dict("records")]
+            return rows[:size], len(rows) > size
+
+        return self._cached(("executions", flow_name, tab, page, size), load)
+
+    def execution_now(self, execution_id: str) -> dict | None:
+        return self._cached(("execution", execution_id), lambda: self.queries.execution(execution_id))
+
+    # -- the same, off the event loop --------------------------------------------------
+
+    async def tab_counts(self) -> dict[str, int]:
+        return await asyncio.to_thread(self.tab_counts_now)
+
+    async def flow_groups(self, tab: str) -> list[dict]:
+        return await asyncio.to_thread(self.flow_groups_now, tab)
+
+    async def executions_page(self, flow_name: str, tab: str, page: int, size: int) -> tuple[list[dict], bool]:
+        return await asyncio.to_thread(self.executions_page_now, flow_name, tab, page, size)
+
+    async def execution(self, execution_id: str) -> dict | None:
+        return await asyncio.to_thread(self.execution_now, execution_id)
+
+    # -- changes -----------------------------------------------------------------------
+
+    async def deletable_count(self) -> tuple[int, int]:
+        """How many executions Clear all would delete, and how many running ones it keeps."""
+        counts = await asyncio.to_thread(self.queries.tab_counts)
+        return counts[Tab.ALL.value] - counts[Tab.RUNNING.value], counts[Tab.RUNNING.value]
+
+    async def delete_execution(self, execution_id: str) -> None:
+        await asyncio.to_thread(self.store.delete_execution, execution_id)
+
+    async def clear_all(self, progress: Callable[[int], None] | None = None) -> int:
+        return await asyncio.to_thread(self.store.clear_all, progress)
+
+
+def _quietly(job: Callable[[], Any]) -> None:
+    try:
+        job()
+    except Exception:  # the page's own load reports it
+        pass
+
+
+_sources: dict[Path, LogSource] = {}
+_sources_lock = threading.Lock()
+
+
+def source_for(root: str | Path) -> LogSource:
+    """The process-wide LogSource of a data root (sessions share its cache).
+
+    FLOWLOGS_QUERY_CACHE=0 turns the cache off (benchmarks measure every query).
+    """
+    key = Path(root).resolve()
+    with _sources_lock:
+        if key not in _sources:
+            _sources[key] = LogSource(key, cache=os.environ.get("FLOWLOGS_QUERY_CACHE", "1") != "0")
+        return _sources[key]

@@ -1,0 +1,148 @@
+"""Browser tests: a real server on 127.0.0.1 over real Parquet files, driven by Debian's Chromium.
+
+Servers run as subprocesses on a free port and are stopped at teardown. Requests to any
+host but 127.0.0.1/localhost are aborted, so nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from planted import ROOT, Logs, write_logs
+from playwright.sync_api import expect
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run"]
+
+# -- servers -------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    url: str
+    data: Path
+    process: subprocess.Popen
+    log: Path
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+
+def start_server(data: Path, log: Path, *, via: str = "serve") -> Server:
+    """`dashboard.server.serve` (what `flowlogs serve` runs) or `panel serve dashboard/app.py`."""
+    port = free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "FLOWLOGS_DATA": str(data)}
+    if via == "serve":
+        cmd = [sys.executable, "-c",
+               f"from dashboard.server import serve; serve({str(data)!r}, port={port}, retention_interval=3600)"]
+        url = f"http://127.0.0.1:{port}/"
+    else:
+        cmd = [sys.executable, "-m", "panel", "serve", "dashboard/app.py", "--address", "127.0.0.1",
+               "--port", str(port)]
+        url = f"http://127.0.0.1:{port}/app"
+    out = open(log, "wb")
+    process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    out.close()
+    server = Server(url, data, process, log)
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return server
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        if time.monotonic() > deadline:
+            server.stop()
+            raise RuntimeError(f"server did not answer on {url}:\n{log.read_text()[-3000:]}")
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="session")
+def logs_template(tmp_path_factory) -> Logs:
+    """The planted logs, written once; tests that change data work on copies."""
+    return write_logs(tmp_path_factory.mktemp("template") / "logs")
+
+
+def copy_logs(template: Logs, target: Path) -> Logs:
+    shutil.copytree(template.root, target, ignore=shutil.ignore_patterns("_locks"))
+    return Logs(**{**template.__dict__, "root": target})
+
+
+@pytest.fixture(scope="session")
+def shared_server(logs_template, tmp_path_factory):
+    """One server for the tests that only read, started the way `panel serve` is."""
+    logs = copy_logs(logs_template, tmp_path_factory.mktemp("shared") / "logs")
+    server = start_server(logs.root, logs.root.parent / "server.log", via="panel")
+    server.logs = logs
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def own_server(logs_template, tmp_path):
+    """A server over a private copy of the logs, for tests that delete or write."""
+    logs = copy_logs(logs_template, tmp_path / "logs")
+    server = start_server(logs.root, tmp_path / "server.log")
+    server.logs = logs
+    yield server
+    server.stop()
+
+
+# -- browser -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _local_only(route):
+    host = route.request.url.split("/")[2].split(":")[0] if "://" in route.request.url else ""
+    if host in ("127.0.0.1", "localhost") or route.request.url.startswith(("data:", "blob:")):
+        route.continue_()
+    else:
+        route.abort()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    page = context.new_page()
+    page.route("**/*", _local_only)
+    page.errors = []
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    page.set_default_timeout(15_000)
+    expect.set_options(timeout=15_000)  # assertions too: CI's 2 cores may be busy with a server and Chromium
+    yield page
+    context.close()

@@ -1,0 +1,135 @@
+"""Changing the logs from the page (delete, Clear all) and from elsewhere (a new event).
+
+Each test gets its own server (started with dashboard.server.serve, as `flowlogs serve`
+does) over a private copy of the planted logs, and checks the files on disk too.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+from logs_page import LogsPage
+from planted import ROOT, parquet_ids
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+
+def test_delete_removes_exactly_that_execution_from_disk_and_refuses_a_running_one(own_server, page):
+    logs = own_server.logs
+    p = LogsPage(page, own_server.url).open()
+    before = p.count("all")
+
+    # a running execution is refused, with a message saying why
+    p.expand("Lead follow-up")
+    running = p.row(logs.running[0]) if p.row(logs.running[0]).count() else p.row(logs.running[1])
+    running.hover()
+    running.locator(".trash").click()
+    expect(p.notice()).to_contain_text("still running")
+    expect(p.page.locator(".dialog")).to_have_count(0)
+    expect(p.rows("Lead follow-up")).to_have_count(5)
+
+    # a finished one goes after a confirmation
+    doomed = p.row(logs.deletable)
+    doomed.hover()
+    trash = doomed.locator(".trash")
+    expect(trash).to_be_visible()  # shown on hover
+    trash.click()
+    dialog = p.page.locator(".dialog")
+    expect(dialog).to_contain_text("Delete this execution?")
+    expect(dialog).to_contain_text("Lead follow-up")
+    expect(dialog).to_contain_text(logs.deletable)
+    dialog.locator(".cancel").click()
+    expect(dialog).to_have_count(0)
+    expect(p.rows("Lead follow-up")).to_have_count(5)  # cancelled: nothing deleted
+
+    doomed.hover()
+    trash.click()
+    dialog.locator(".confirm").click()
+    expect(p.notice()).to_contain_text("Execution deleted.")
+    expect(p.row(logs.deletable)).to_have_count(0)
+    expect(p.rows("Lead follow-up")).to_have_count(4)
+    expect(p.tab("all").locator(".count")).to_have_text(str(before - 1))
+    expect(p.group("Lead follow-up").locator(".runs")).to_have_text("4 runs")
+
+    on_disk = parquet_ids(logs.root)
+    assert logs.deletable not in on_disk
+    assert set(logs.running) <= on_disk
+    assert len(on_disk) == logs.counts["all"] - 1  # exactly that one is gone
+    assert page.errors == []
+
+
+def test_clear_all_says_how_many_and_keeps_the_running_ones(own_server, page):
+    logs = own_server.logs
+    p = LogsPage(page, own_server.url).open()
+    finished = logs.counts["all"] - logs.counts["running"]
+
+    p.page.locator(".clear-all button").click()
+    dialog = p.page.locator(".dialog")
+    expect(dialog).to_contain_text(f"This permanently deletes {finished} executions")
+    expect(dialog).to_contain_text(f"{logs.counts['running']} running executions are kept")
+    dialog.locator(".confirm").click()
+
+    expect(p.notice()).to_contain_text(f"Deleted {finished} executions")
+    expect(p.tab("all").locator(".count")).to_have_text(str(logs.counts["running"]))
+    expect(p.tab("running").locator(".count")).to_have_text(str(logs.counts["running"]))
+    expect(p.tab("failed").locator(".count")).to_have_text("0")
+    expect(p.groups()).to_have_count(2)
+    assert set(p.group_names()) == {"Daily digest", "Lead follow-up"}
+    assert parquet_ids(logs.root) == set(logs.running)
+
+
+WRITE_ONE = textwrap.dedent("""
+    import sys
+    from dashboard.recorder import Recorder
+
+    with Recorder(sys.argv[1]) as recorder:
+        with recorder.execution("Live arrival", trigger="incoming_message", phone="+4915100000001") as run:
+            with run.step("AI Response", "ai_response") as step:
+                step.ai(model="gpt-4o-mini", reply="Hello!", prompt_tokens=10, completion_tokens=3)
+            with run.step("Send Message", "send_message"):
+                run.message_sent()
+        with recorder.execution("Order reminder") as run:
+            with run.step("Send Message", "send_message"):
+                run.message_sent()
+""")
+
+
+def test_new_events_appear_without_a_click_and_keep_what_is_open(own_server, page):
+    logs = own_server.logs
+    p = LogsPage(page, own_server.url).open()
+    p.expand("Order reminder")
+    p.row(logs.failed_execution).click()
+    p.wait_detail(logs.failed_execution)
+    p.expand_step(1)
+    before = p.count("all")
+
+    subprocess.run([sys.executable, "-c", WRITE_ONE, str(logs.root)], cwd=ROOT, check=True, timeout=60,
+                   env={**os.environ, "PYTHONPATH": str(ROOT)})
+    written = time.monotonic()
+    expect(p.group("Live arrival")).to_be_visible(timeout=5000)
+    expect(p.tab("all").locator(".count")).to_have_text(str(before + 2))
+    shown_after = time.monotonic() - written
+    print(f"new events shown {shown_after:.2f} s after they were written")
+    assert shown_after < 3.0, f"the new execution took {shown_after:.1f} s to appear"
+
+    assert p.group_names()[0] in ("Order reminder", "Live arrival")  # the newest activity on top
+    expect(p.group("Order reminder").locator(".runs")).to_have_text("31 runs")
+    # what the user had open is still open
+    expect(p.group("Order reminder")).to_have_attribute("aria-expanded", "true")
+    expect(p.rows("Order reminder").first.locator(".chip")).to_have_text("Completed")  # the new run, on top
+    expect(p.page.locator(".summary .exec-id")).to_have_text(logs.failed_execution)
+    expect(p.step(1)).to_have_attribute("aria-expanded", "true")
+    expect(p.page.locator(".step-card.expanded")).to_contain_text("Invalid phone number")
+    expect(p.row(logs.failed_execution)).to_be_visible()
+
+    # Refresh reloads and keeps it all too
+    p.page.locator(".refresh button").click()
+    expect(p.step(1)).to_have_attribute("aria-expanded", "true")
+    expect(p.group("Order reminder")).to_have_attribute("aria-expanded", "true")
+    assert page.errors == []
