@@ -15,10 +15,10 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-# Demo data once (30 days of history), then the flow groups.
+# Demo history once (30 days), then the dashboard with a live stream of new executions.
 demo: install
 	@test -d $(DATA)/executions || $(BIN)/flowlogs demo --data $(DATA) --days 30 --per-day 500 --seed 1
-	$(BIN)/flowlogs flows --data $(DATA)
+	$(BIN)/flowlogs serve --data $(DATA) --port $(PORT) --live-demo
 
 # Debian's Chromium drives the browser tests (never `playwright install`: it downloads a browser).
 browser:
