@@ -168,8 +168,11 @@ class StepFinished(Struct, tag_field="type", tag="step_finished"):
             raise ValueError("`finished_at` is before `started_at`")
         for field in ("system_prompt", "user_prompt", "ai_reply", "error", "input", "output"):
             value = getattr(self, field)
-            if value is not None and len(value) > MAX_FIELD_BYTES:  # bytes of Raw, characters of str
-                raise ValueError(f"`{field}` is {len(value):,} bytes, over the limit of {MAX_FIELD_BYTES:,}")
+            if value is None or len(value) <= MAX_FIELD_BYTES // 4:
+                continue  # a str of n characters is at most 4n bytes: no need to encode it
+            size = len(value.encode()) if isinstance(value, str) else len(value)
+            if size > MAX_FIELD_BYTES:
+                raise ValueError(f"`{field}` is {size:,} bytes, over the limit of {MAX_FIELD_BYTES:,}")
 
 
 class ExecutionFinished(Struct, tag_field="type", tag="execution_finished"):
@@ -196,6 +199,7 @@ class EventError(ValueError):
 
 
 _AT_PATH = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
+_NAMED_FIELD = re.compile(r"^(?:Object missing required field )?`(?P<field>\w+)`")
 
 
 def parse_event(line: bytes | str) -> Event:
@@ -208,8 +212,11 @@ def parse_event(line: bytes | str) -> Event:
         match = _AT_PATH.match(str(exc))
         path = (match["path"] or "").lstrip(".") or None
         message = match["msg"]
-        if path is None and message.startswith("Object missing required field"):
-            path = message.split("`")[1]
+        # "Object missing required field `type`" and our own checks ("`input` is ... bytes")
+        # name a field of the object at `path`: report that field, e.g. trigger.phone.
+        named = _NAMED_FIELD.match(message)
+        if named:
+            path = f"{path}.{named['field']}" if path else named["field"]
         return_msg = message[0].lower() + message[1:] if message else message
         raise EventError(return_msg, path) from None
     except msgspec.DecodeError as exc:

@@ -31,6 +31,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import uuid_utils
 from filelock import FileLock
@@ -166,8 +167,9 @@ def _fsync_dir(path: Path) -> None:
 
 
 def _is_vanished_file(exc: Exception) -> bool:
-    text = str(exc)
-    return "No such file" in text or "not found" in text.lower() or "Cannot open file" in text
+    text = str(exc).lower()
+    # DuckDB says "No files found that match the pattern" for a listed file unlinked before the scan
+    return any(sign in text for sign in ("no such file", "not found", "no files found", "cannot open file"))
 
 
 def retry_on_vanished_files(fn, attempts: int = 5):
@@ -325,8 +327,9 @@ class Store:
             return None
 
     def accepts_day(self, day: dt.date) -> bool:
+        """Whether executions may start on this day: not before the retention horizon."""
         horizon = self.horizon()
-        return horizon is None or day >= horizon or self.day_dir("executions", day).is_dir()
+        return horizon is None or day >= horizon
 
     # -- reads used by writers and management ---------------------------------
 
@@ -338,6 +341,19 @@ class Store:
         for f in files:
             ids.update(pq.read_table(f, columns=["execution_id"]).column(0).to_pylist())
         return ids
+
+    def deleted(self, execution_ids: Iterable[str]) -> set[str]:
+        """Those of the ids deleted from any day still kept: their late events must be dropped,
+        not parked in pending/ where no later start would ever claim them."""
+        ids = set(execution_ids)
+
+        def run():
+            found = set()
+            for f in self.files("tombstones"):
+                found.update(ids.intersection(pq.read_table(f, columns=["execution_id"]).column(0).to_pylist()))
+            return found
+
+        return retry_on_vanished_files(run) if ids else set()
 
     def find_days(self, execution_ids: Iterable[str]) -> dict[str, dt.date]:
         """The start day of each execution already stored (those not stored are absent).
@@ -487,6 +503,8 @@ class Store:
                 hit = [r[0] for r in con.execute(
                     "SELECT DISTINCT filename FROM read_parquet($f, filename=true, hive_partitioning=false) "
                     "WHERE execution_id IN (SELECT execution_id FROM doomed)", {"f": files}).fetchall()]
+                if dataset == "executions" and hit:
+                    self._drop_rollups(day)
                 for path in hit:
                     prefix = "compact" if Path(path).name.startswith("compact-") else "part"
                     self._copy_query(
@@ -531,6 +549,8 @@ class Store:
                 files = self.files(dataset, [day])
                 if len(files) <= 1 and all(Path(f).name.startswith("compact-") for f in files):
                     continue
+                if dataset == "executions":
+                    self._drop_rollups(day)
                 self._copy_query(con, plan(self.source(dataset, files, "f")), {"f": files},
                                  self.day_dir(dataset, day), "compact")
                 for f in files:
@@ -554,6 +574,13 @@ class Store:
         for f in old:
             os.unlink(f)
 
+    def _drop_rollups(self, day: dt.date) -> None:
+        """Unlink the day's rollup *before* its executions file changes (call under the day lock):
+        killed between the two, the day has no rollup (readers aggregate it live and the next
+        compaction writes one) instead of a rollup that silently answers for the old file."""
+        for f in self.files("rollups", [day]):
+            os.unlink(f)
+
     def _remove_stale_tmp(self, day: dt.date) -> None:
         """Temp files of writers killed mid-write: never visible, removed once clearly abandoned."""
         cutoff = time.time() - STALE_TMP_SECONDS
@@ -573,7 +600,13 @@ class Store:
         with self.pending_lock():
             return self._resolve_pending_locked()
 
-    def _resolve_pending_locked(self) -> int:
+    def _resolve_pending_locked(self, starting: dict[str, dt.date] | None = None) -> int:
+        """Move pending rows whose execution is stored into its day (call under the pending lock).
+
+        With `starting` (ids -> day of starts about to be written) only their rows move, and
+        before the start lands: a crash in between never shows a start without the steps
+        and finish that were acknowledged before it.
+        """
         pending = {ds: self.pending_files(ds) for ds in ("executions", "steps")}
         if not any(pending.values()):
             return 0
@@ -583,7 +616,7 @@ class Store:
         for table in tables.values():
             if table is not None:
                 ids.update(table.column("execution_id").to_pylist())
-        days = self.find_days(ids)
+        days = self.find_days(ids) if starting is None else {x: d for x, d in starting.items() if x in ids}
         if not days:
             return 0
         moved = 0
@@ -617,9 +650,14 @@ class Store:
         staged = self._stage(table) if table.num_rows else None
         try:
             with self.day_lock(day):
-                if not self.accepts_day(day):
-                    return None
                 late = self.tombstoned(day)  # deleted while we encoded: rare, rewrite
+                if not self.accepts_day(day):
+                    # Retention dropped this day but for the running executions it kept: their
+                    # steps and finish are taken; nothing else, so nothing new starts on it.
+                    ids = set(table.column("execution_id").to_pylist())
+                    late |= ids - (self._started(day) - late)
+                    if table.num_rows == 0 or late >= ids:
+                        return None
                 if staged is not None and self._without(table, late).num_rows < table.num_rows:
                     staged.unlink()
                     table = self._without(table, late)
@@ -636,6 +674,14 @@ class Store:
             if staged is not None:
                 staged.unlink(missing_ok=True)
 
+    def _started(self, day: dt.date) -> set[str]:
+        """Ids of the executions started in a day (call under the day lock)."""
+        ids: set[str] = set()
+        for f in self.files("executions", [day]):
+            rows = pq.read_table(f, columns=["execution_id", "started_at"])
+            ids.update(rows.filter(pc.is_valid(rows["started_at"])).column("execution_id").to_pylist())
+        return ids
+
     def _stage(self, table: pa.Table) -> Path:
         folder = self.root / "_staging"
         folder.mkdir(parents=True, exist_ok=True)
@@ -651,7 +697,7 @@ class Store:
         if not dead:
             return table
         keep = [i for i, v in enumerate(table.column("execution_id").to_pylist()) if v not in dead]
-        return table.take(keep)
+        return table.take(pa.array(keep, pa.int64()))  # typed: take([]) has no kernel for a null array
 
     def disk_usage(self) -> dict[str, int]:
         usage = {}

@@ -128,10 +128,16 @@ class Writer:
                     unknown[ds].append(row)
                 else:
                     placed[ds, day].append(row)
-        # Started rows land first, then pending is checked under its lock: a writer that
-        # parked a step in pending before this start was visible is always seen here.
+        # Rows parked in pending for the executions starting here move into their day first,
+        # then the started rows land, then pending is checked again under its lock: a writer
+        # that parked a step in pending before this start was visible is always seen here.
+        starting = {r["execution_id"]: self._days[r["execution_id"]] for r in batch["executions"]
+                    if r.get("started_at") is not None and r["execution_id"] in self._days}
+        if starting and (self.store.pending_files("executions") or self.store.pending_files("steps")):
+            with self.store.pending_lock():
+                self.store._resolve_pending_locked(starting)
         self._write_placed(placed, report)
-        starts = any(r.get("started_at") is not None for r in batch["executions"])
+        starts = bool(starting)
         if any(unknown.values()) or starts:
             with self.store.pending_lock():
                 if any(unknown.values()):
@@ -142,13 +148,18 @@ class Writer:
 
     def _place_unknown(self, unknown: dict[str, list[dict]], report: FlushReport) -> None:
         ids = {r["execution_id"] for rows in unknown.values() for r in rows}
-        for execution_id, day in self.store.find_days(ids).items():
+        found = self.store.find_days(ids)
+        for execution_id, day in found.items():
             self._remember(execution_id, day)
+        deleted = self.store.deleted(ids - found.keys())
         placed: dict[tuple[str, dt.date], list[dict]] = defaultdict(list)
         for ds, rows in unknown.items():
             waiting = []
             for row in rows:
                 day = self._days.get(row["execution_id"])
+                if day is None and row["execution_id"] in deleted:
+                    report.dropped_deleted += 1  # a late event of a deleted execution: never parked
+                    continue
                 (waiting if day is None else placed[ds, day]).append(row)
             if waiting:
                 self.store.write_file(self.store.root / "pending" / ds, pa.Table.from_pylist(waiting, SCHEMAS[ds]))
@@ -159,7 +170,7 @@ class Writer:
         for (ds, day), rows in sorted(placed.items()):
             stored = self.store.write_to_day(ds, day, pa.Table.from_pylist(rows, SCHEMAS[ds]))
             if stored is None:
-                report.refused_expired += sorted({r["execution_id"] for r in rows})
+                report.refused_expired += sorted({r["execution_id"] for r in rows} - set(report.refused_expired))
                 continue
             report.stored += stored
             report.dropped_deleted += len(rows) - stored
