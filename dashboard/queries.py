@@ -182,6 +182,10 @@ class LogQueries:
 
     def flow_groups(self, tab: Tab | str = Tab.ALL, since=None, until=None) -> pd.DataFrame:
         """Flow groups with runs in the tab, most recent activity first."""
+        # the rollup files are listed before _sql runs: list again if compaction replaced one
+        return retry_on_vanished_files(lambda: self._flow_groups(tab, since, until))
+
+    def _flow_groups(self, tab, since, until) -> pd.DataFrame:
         activity, params, live = self._activity(since, until)
         params.update(tab_statuses=list(Tab(tab).statuses), failure=list(FAILURE_STATUSES))
         return self._sql(f"""{activity}
@@ -198,6 +202,9 @@ class LogQueries:
 
     def tab_counts(self, since=None, until=None, flow_name: str | None = None) -> dict[str, int]:
         """How many executions each filter tab shows."""
+        return retry_on_vanished_files(lambda: self._tab_counts(since, until, flow_name))
+
+    def _tab_counts(self, since, until, flow_name) -> dict[str, int]:
         activity, params, live = self._activity(since, until, flow_name)
         filters = ", ".join(
             f"coalesce(sum(runs) FILTER (WHERE status IN (SELECT unnest(${t.value}))), 0)::BIGINT AS {t.value}"

@@ -23,9 +23,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -36,7 +38,7 @@ import pyarrow.parquet as pq
 import uuid_utils
 from filelock import FileLock
 
-from .schema import EXECUTION_ROW, FINAL_STATUSES, ROLLUP_ROW, STEP_ROW, TOMBSTONE_ROW, ExecutionStatus
+from .schema import EXECUTION_ROW, FINAL_STATUSES, ROLLUP_ROW, STEP_ROW, TOMBSTONE_ROW, TS, ExecutionStatus
 
 DATASETS = {"executions": EXECUTION_ROW, "steps": STEP_ROW, "tombstones": TOMBSTONE_ROW, "rollups": ROLLUP_ROW}
 DEFAULT_RETENTION_DAYS = 30
@@ -189,6 +191,24 @@ class Store:
     def __init__(self, root: str | os.PathLike, *, fsync: bool = True):
         self.root = Path(root)
         self.fsync = fsync
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._con_pid = 0
+        self._con_lock = threading.Lock()
+
+    @contextmanager
+    def cursor(self):
+        """A DuckDB cursor of this store's one connection (a new connection costs ~12 ms).
+
+        Cursors are safe to use from several threads; a forked child opens its own connection.
+        """
+        with self._con_lock:
+            if self._con is None or self._con_pid != os.getpid():
+                self._con, self._con_pid = connect(), os.getpid()
+            cur = self._con.cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
 
     # -- layout -------------------------------------------------------------
 
@@ -380,7 +400,7 @@ class Store:
             files = self.files("executions", days)
             if not files:
                 return []
-            with connect() as con:
+            with self.cursor() as con:
                 return con.execute(
                     f"""SELECT execution_id, min(day) FROM {self.source('executions', files, 'files')}
                     WHERE started_at IS NOT NULL AND execution_id IN (SELECT unnest($ids))
@@ -410,7 +430,7 @@ class Store:
         day = self.find_days([execution_id]).get(execution_id)
         if day is None:
             raise ExecutionNotFound(f"no execution with id {execution_id!r}")
-        with self.day_lock(day), connect() as con:
+        with self.day_lock(day), self.cursor() as con:
             rows = self.day_executions(con, day)
             status = rows.loc[rows.execution_id == execution_id, "status"]
             if status.empty:
@@ -434,7 +454,7 @@ class Store:
         return deleted
 
     def _clear_day(self, day: dt.date) -> int:
-        with self.day_lock(day), connect() as con:
+        with self.day_lock(day), self.cursor() as con:
             rows = self.day_executions(con, day)
             doomed = rows.loc[rows.status != ExecutionStatus.RUNNING, "execution_id"].tolist()
             if len(doomed) == len(rows):
@@ -448,7 +468,7 @@ class Store:
     def running_count(self) -> int:
         total = 0
         for day in self.all_days():
-            with connect() as con:
+            with self.cursor() as con:
                 rows = self.day_executions(con, day)
             total += int((rows.status == ExecutionStatus.RUNNING).sum())
         return total
@@ -467,9 +487,10 @@ class Store:
         old = self.horizon()
         if old is None or cutoff > old:
             self._write_meta("horizon", cutoff.isoformat())
+        self._expire_pending(cutoff)
         expired = [d for d in self.all_days() if d < cutoff]
         for day in expired:
-            with self.day_lock(day), connect() as con:
+            with self.day_lock(day), self.cursor() as con:
                 rows = self.day_executions(con, day)
                 if (rows.status == ExecutionStatus.RUNNING).any():
                     doomed = rows.loc[rows.status != ExecutionStatus.RUNNING, "execution_id"].tolist()
@@ -534,7 +555,7 @@ class Store:
         return compacted
 
     def _compact_day(self, day: dt.date) -> bool:
-        with self.day_lock(day), connect() as con:
+        with self.day_lock(day), self.cursor() as con:
             self._remove_stale_tmp(day)
             changed = False
             plans = {
@@ -637,6 +658,19 @@ class Store:
             for f in pending[ds]:
                 os.unlink(f)
         return moved
+
+    def _expire_pending(self, cutoff: dt.date) -> None:
+        """Drop pending rows recorded before the cutoff: their start never came within the window."""
+        limit = dt.datetime.combine(cutoff, dt.time(), dt.timezone.utc)
+        with self.pending_lock():
+            for ds in ("executions", "steps"):
+                for f in self.pending_files(ds):
+                    table = pq.read_table(f)
+                    fresh = table.filter(pc.greater_equal(table["recorded_at"], pa.scalar(limit, TS)))
+                    if fresh.num_rows < table.num_rows:
+                        if fresh.num_rows:
+                            self.write_file(self.root / "pending" / ds, fresh)
+                        os.unlink(f)
 
     def write_to_day(self, dataset: str, day: dt.date, table: pa.Table) -> int | None:
         """Append rows to a day, dropping rows of executions deleted from it.
