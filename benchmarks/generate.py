@@ -82,7 +82,7 @@ def generate(root: str | Path, executions: int, *, days: int = 30, seed: int = 1
         n = int(per_day[d])
         day_ms = int(dt.datetime.combine(day, dt.time(), dt.UTC).timestamp() * 1000)
         # busier in daytime; today only up to now
-        span_ms = 86_400_000 if day < today else max(1, int(dt.datetime.now(dt.UTC).timestamp() * 1000) - day_ms)
+        span_ms = min(86_400_000, max(1, int(dt.datetime.now(dt.UTC).timestamp() * 1000) - day_ms))
         start_ms = np.sort(day_ms + (rng.beta(2.2, 2.0, n) * span_ms).astype(np.int64))
         flow = rng.choice(FLOWS, size=n, p=popularity)
         ids = _uuid7(start_ms, rng)

@@ -24,9 +24,6 @@ from dashboard.reports import DEFAULT_PRICES, GROUP_KEYS, UNKNOWN_PRICE, TokenRe
 from dashboard.writer import Writer
 
 TOKEN_FIELDS = ["prompt_tokens", "completion_tokens", "total_tokens", "ai_steps"]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]
 EVIL_FLOW = '<img src=x onerror="window.__xss = 1">Promo'
 EVIL_NODE = "<script>window.__xss = 2</script>Writer"
 
@@ -66,14 +63,6 @@ def crafted(tmp_path_factory) -> Path:
     return data
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def open_offline(browser, path: Path):

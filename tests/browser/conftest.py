@@ -21,10 +21,6 @@ import pytest
 from planted import ROOT, Logs, write_logs
 from playwright.sync_api import expect
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]
-
 # -- servers -------------------------------------------------------------------------
 
 
@@ -117,14 +113,6 @@ def own_server(logs_template, tmp_path):
 # -- browser -----------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _local_only(route):
