@@ -90,6 +90,13 @@ class Flowlogs:
     def tab_switch(self):
         return self.queries.flow_groups(Tab.FAILED), self.queries.tab_counts()
 
+    def rollup_read(self):
+        """The reference for page open: flow groups straight from the per-day rollup files."""
+        files = self.store.files("rollups")
+        with self.store.cursor() as con:
+            return con.execute("SELECT flow_name, sum(runs), max(last_started_at), arg_max(status, last_started_at) "
+                               "FROM read_parquet($f) GROUP BY flow_name", {"f": files}).fetchall()
+
     def flow_page(self, flow: str):
         return self.queries.executions(flow, Tab.ALL, limit=25)
 

@@ -19,14 +19,20 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .schema import FAILURE_CAUSE_PATTERNS, FAILURE_STATUSES, ROLLUP_ROW, FailureCause, StepStatus, Tab
-from .store import Store, connect, day_from_id, executions_sql, retry_on_vanished_files, steps_sql
+from .schema import (
+    FAILURE_CAUSE_PATTERNS,
+    FAILURE_STATUSES,
+    FailureCause,
+    StepStatus,
+    Tab,
+)
+from .store import DATASETS, ROLLUPS, Store, connect, day_from_id, executions_sql, retry_on_vanished_files, steps_sql
 
-TOKEN_GROUPS = {
-    "day": ("e.day AS day",),
-    "flow": ("e.flow_name AS flow_name",),
-    "node": ("e.flow_name AS flow_name", "s.node_name AS node_name", "s.node_type AS node_type"),
-    "model": ("coalesce(s.model, 'unknown') AS model",),
+TOKEN_GROUPS = {  # grouping -> its columns in the token usage relation
+    "day": ("day",),
+    "flow": ("flow_name",),
+    "node": ("flow_name", "node_name", "node_type"),
+    "model": ("model",),
 }
 
 EXECUTION_COLUMNS = """execution_id, flow_id, flow_name, status, trigger_type, trigger_phone,
@@ -68,7 +74,7 @@ class LogQueries:
         self._con = connect()
         self._con.execute("SET GLOBAL TimeZone = 'UTC'")
         self._lock = threading.Lock()
-        self._rollups: dict[str, pa.Table] = {}
+        self._rollups: dict[str, dict[str, pa.Table]] = {}  # kind -> file -> table
 
     # -- plumbing ---------------------------------------------------------------
 
@@ -133,19 +139,22 @@ class LogQueries:
 
     # -- the page ---------------------------------------------------------------------
 
-    def _activity(self, since, until, flow_name: str | None = None) -> tuple[str, dict, list[dt.date]]:
-        """Executions per (flow, status) as a CTE named `activity`, its parameters, and the days it reads live.
+    def _split_days(self, since, until, kind: str) -> tuple[list[str], list[dt.date]]:
+        """(rollup files of `kind`, days to read live) for a range.
 
-        A day wholly inside the range whose executions are one compacted file is read from
-        its rollup (a few hundred rows); other days (today, late events, partial days at the
-        range's ends) are aggregated from their executions.
+        A day wholly inside the range whose summarised datasets are each one compacted file
+        is read from its rollup; other days (today, late events, partial days at the ends
+        of the range) are aggregated from their rows.
         """
         days = self.store.days("executions") if since is None and until is None else self._days(since, until)
         lo, hi = _as_utc(since), _as_utc(until, end=True)
-        compacted, _ = self.store.files_by_state("executions", days)
-        clean = {Path(f).parent.name for f in compacted}
+        clean = None
+        for dataset in ROLLUPS[kind][0]:
+            compacted, _ = self.store.files_by_state(dataset, days)
+            folders = {Path(f).parent.name for f in compacted}
+            clean = folders if clean is None else clean & folders
         rollups: dict[str, list[str]] = {}
-        for f in self.store.files("rollups", days):
+        for f in self.store.files(kind, days):
             rollups.setdefault(Path(f).parent.name, []).append(f)
         rolled, live = [], []
         for day in days:
@@ -156,8 +165,13 @@ class LogQueries:
                 rolled += rollups[folder]
             else:
                 live.append(day)
+        return rolled, live
+
+    def _activity(self, since, until, flow_name: str | None = None) -> tuple[str, dict, list[dt.date]]:
+        """Executions per (flow, status) as a CTE named `activity`, its parameters, and the days it reads live."""
+        rolled, live = self._split_days(since, until, "rollups")
         where, params = self._where(Tab.ALL, since, until, flow_name)
-        params["rollups"] = self._cached_rollups(rolled)
+        params["rollups"] = self._cached_rollups("rollups", rolled)
         flow_filter = "" if flow_name is None else "WHERE flow_name = $flow_name"
         cte = f"""
             , activity AS (
@@ -169,16 +183,20 @@ class LogQueries:
                 FROM executions WHERE {where} GROUP BY flow_name, status)"""
         return cte, params, live
 
-    def _cached_rollups(self, files: list[str]) -> pa.Table:
-        """The rollups of these files, read once: a file never changes (a new one replaces it)."""
+    def _cached_rollups(self, kind: str, files: list[str]) -> pa.Table:
+        """The rollups of these files with their day, read once: a file never changes (a new one replaces it)."""
+        schema = DATASETS[kind]
         with self._lock:
+            cache = self._rollups.setdefault(kind, {})
+            for path in set(cache) - set(files):
+                del cache[path]  # replaced or dropped: forget it
             for path in files:
-                if path not in self._rollups:
-                    self._rollups[path] = pq.read_table(path, schema=ROLLUP_ROW)
-            for path in set(self._rollups) - set(files):
-                del self._rollups[path]  # replaced or dropped: forget it
-            tables = [self._rollups[p] for p in files]
-        return pa.concat_tables(tables) if tables else ROLLUP_ROW.empty_table()
+                if path not in cache:
+                    table = pq.read_table(path, schema=schema)
+                    day = dt.date.fromisoformat(Path(path).parent.name.removeprefix("day="))
+                    cache[path] = table.append_column("day", pa.array([day] * table.num_rows, pa.date32()))
+            tables = [cache[p] for p in files]
+        return pa.concat_tables(tables) if tables else schema.append(pa.field("day", pa.date32())).empty_table()
 
     def flow_groups(self, tab: Tab | str = Tab.ALL, since=None, until=None) -> pd.DataFrame:
         """Flow groups with runs in the tab, most recent activity first."""
@@ -250,23 +268,36 @@ class LogQueries:
         """Prompt, completion and total tokens of AI steps, grouped by day, flow, node or model.
 
         `by` may name several groupings at once (e.g. ("day", "model")): one query, one total.
+        Days wholly in the range and compacted are read from their token rollups.
         """
+        return retry_on_vanished_files(lambda: self._token_usage(by, since, until))
+
+    def _token_usage(self, by, since, until) -> pd.DataFrame:
         groups = [by] if isinstance(by, str) else list(by)
         unknown = [g for g in groups if g not in TOKEN_GROUPS]
         if unknown or not groups:
             raise ValueError(f"cannot group tokens by {unknown or by!r}; choose from {', '.join(TOKEN_GROUPS)}")
         keys = list(dict.fromkeys(k for g in groups for k in TOKEN_GROUPS[g]))
+        rolled, live = self._split_days(since, until, "token_rollups")
         where, params = self._where(Tab.ALL, since, until, alias="e")
+        params["token_rollups"] = self._cached_rollups("token_rollups", rolled)
         order = "ALL" if len(groups) > 1 else "1" if groups == ["day"] else "total_tokens DESC, 1"
         return self._sql(f"""
+            , usage AS (
+                SELECT day, flow_name, node_name, node_type, model, prompt_tokens, completion_tokens, ai_steps
+                FROM token_rollups
+                UNION ALL
+                SELECT e.day, e.flow_name, s.node_name, s.node_type, coalesce(s.model, 'unknown'),
+                       sum(coalesce(s.prompt_tokens, 0)), sum(coalesce(s.completion_tokens, 0)), count(*)
+                FROM steps s JOIN executions e USING (execution_id, day)
+                WHERE (s.prompt_tokens IS NOT NULL OR s.completion_tokens IS NOT NULL) AND {where}
+                GROUP BY ALL)
             SELECT {', '.join(keys)},
-                   sum(coalesce(s.prompt_tokens, 0))::BIGINT AS prompt_tokens,
-                   sum(coalesce(s.completion_tokens, 0))::BIGINT AS completion_tokens,
-                   sum(coalesce(s.prompt_tokens, 0) + coalesce(s.completion_tokens, 0))::BIGINT AS total_tokens,
-                   count(*)::BIGINT AS ai_steps
-            FROM steps s JOIN executions e USING (execution_id, day)
-            WHERE (s.prompt_tokens IS NOT NULL OR s.completion_tokens IS NOT NULL) AND {where}
-            GROUP BY ALL ORDER BY {order}""", params, days=self._days(since, until))
+                   sum(prompt_tokens)::BIGINT AS prompt_tokens,
+                   sum(completion_tokens)::BIGINT AS completion_tokens,
+                   sum(prompt_tokens + completion_tokens)::BIGINT AS total_tokens,
+                   sum(ai_steps)::BIGINT AS ai_steps
+            FROM usage GROUP BY ALL ORDER BY {order}""", params, days=live)
 
     def failures(self, since=None, until=None, flow_name: str | None = None) -> pd.DataFrame:
         """Failed executions (failed or completed with errors), their failing step and its cause."""

@@ -119,11 +119,7 @@ def price_table(prices: Mapping[str, PriceSpec] | None = None) -> dict[str, Mode
 # Frames
 
 
-def _alias(expression: str) -> str:
-    return expression.rsplit(" AS ", 1)[1].strip()
-
-
-GROUP_KEYS: dict[str, list[str]] = {by: [_alias(e) for e in exprs] for by, exprs in TOKEN_GROUPS.items()}
+GROUP_KEYS: dict[str, list[str]] = {by: list(columns) for by, columns in TOKEN_GROUPS.items()}
 DETAIL_KEYS = list(dict.fromkeys(k for keys in GROUP_KEYS.values() for k in keys))  # day, flow, node, model
 
 

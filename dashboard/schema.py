@@ -296,6 +296,19 @@ ROLLUP_ROW = pa.schema(
     ]
 )
 
+# Per day and (flow, node, model), written by compaction: token reports read these, not every step.
+TOKEN_ROLLUP_ROW = pa.schema(
+    [
+        ("flow_name", pa.string()),
+        ("node_name", pa.string()),
+        ("node_type", pa.string()),
+        ("model", pa.string()),
+        ("prompt_tokens", pa.int64()),
+        ("completion_tokens", pa.int64()),
+        ("ai_steps", pa.int64()),
+    ]
+)
+
 
 def _json_text(raw: Raw | None) -> str | None:
     text = None if raw is None else bytes(raw).decode()

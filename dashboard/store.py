@@ -38,9 +38,19 @@ import pyarrow.parquet as pq
 import uuid_utils
 from filelock import FileLock
 
-from .schema import EXECUTION_ROW, FINAL_STATUSES, ROLLUP_ROW, STEP_ROW, TOMBSTONE_ROW, TS, ExecutionStatus
+from .schema import (
+    EXECUTION_ROW,
+    FINAL_STATUSES,
+    ROLLUP_ROW,
+    STEP_ROW,
+    TOKEN_ROLLUP_ROW,
+    TOMBSTONE_ROW,
+    TS,
+    ExecutionStatus,
+)
 
-DATASETS = {"executions": EXECUTION_ROW, "steps": STEP_ROW, "tombstones": TOMBSTONE_ROW, "rollups": ROLLUP_ROW}
+DATASETS = {"executions": EXECUTION_ROW, "steps": STEP_ROW, "tombstones": TOMBSTONE_ROW, "rollups": ROLLUP_ROW,
+            "token_rollups": TOKEN_ROLLUP_ROW}
 DEFAULT_RETENTION_DAYS = 30
 STALE_TMP_SECONDS = 3600
 ROW_GROUP_ROWS = 4096
@@ -135,12 +145,31 @@ def steps_sql(source: str, merged: bool = False) -> str:
     QUALIFY row_number() OVER (PARTITION BY execution_id, step_index ORDER BY recorded_at DESC) = 1"""
 
 
-def rollup_sql(executions: str) -> str:
+def rollup_sql(executions: str, steps: str) -> str:
     """A day's executions per (flow, status): what page open needs, in a few hundred rows."""
     return f"""
     SELECT flow_name, status, count(*) AS runs, max(started_at) AS last_started_at,
            max(greatest(started_at, coalesce(finished_at, started_at))) AS last_activity_at
     FROM ({executions}) GROUP BY flow_name, status ORDER BY flow_name, status"""
+
+
+def token_rollup_sql(executions: str, steps: str) -> str:
+    """A day's AI steps per (flow, node, model): what the token report needs."""
+    return f"""
+    SELECT e.flow_name, s.node_name, s.node_type, coalesce(s.model, 'unknown') AS model,
+           sum(coalesce(s.prompt_tokens, 0))::BIGINT AS prompt_tokens,
+           sum(coalesce(s.completion_tokens, 0))::BIGINT AS completion_tokens,
+           count(*)::BIGINT AS ai_steps
+    FROM ({steps}) s JOIN ({executions}) e USING (execution_id)
+    WHERE s.prompt_tokens IS NOT NULL OR s.completion_tokens IS NOT NULL
+    GROUP BY ALL ORDER BY ALL"""
+
+
+# Each rollup kind: the datasets it summarises (all must be one compacted file), and its SQL.
+ROLLUPS = {
+    "rollups": (("executions",), rollup_sql),
+    "token_rollups": (("executions", "steps"), token_rollup_sql),
+}
 
 
 _SQL_TYPES = {pa.int64(): "BIGINT", pa.string(): "VARCHAR", pa.int32(): "INTEGER",
@@ -459,7 +488,7 @@ class Store:
             doomed = rows.loc[rows.status != ExecutionStatus.RUNNING, "execution_id"].tolist()
             if len(doomed) == len(rows):
                 self._tombstone(day, doomed)
-                for dataset in ("executions", "steps", "rollups"):
+                for dataset in ("executions", "steps", *ROLLUPS):
                     shutil.rmtree(self.day_dir(dataset, day), ignore_errors=True)
             elif doomed:
                 self._remove(con, day, doomed)
@@ -524,7 +553,7 @@ class Store:
                 hit = [r[0] for r in con.execute(
                     "SELECT DISTINCT filename FROM read_parquet($f, filename=true, hive_partitioning=false) "
                     "WHERE execution_id IN (SELECT execution_id FROM doomed)", {"f": files}).fetchall()]
-                if dataset == "executions" and hit:
+                if hit:
                     self._drop_rollups(day)
                 for path in hit:
                     prefix = "compact" if Path(path).name.startswith("compact-") else "part"
@@ -570,37 +599,44 @@ class Store:
                 files = self.files(dataset, [day])
                 if len(files) <= 1 and all(Path(f).name.startswith("compact-") for f in files):
                     continue
-                if dataset == "executions":
+                if dataset in ("executions", "steps"):
                     self._drop_rollups(day)
                 self._copy_query(con, plan(self.source(dataset, files, "f")), {"f": files},
                                  self.day_dir(dataset, day), "compact")
                 for f in files:
                     os.unlink(f)
                 changed = True
-            if changed or not self.files("rollups", [day]):
+            if changed or not all(self.files(kind, [day]) for kind in ROLLUPS):
                 self._write_rollup(con, day)
             return changed
 
     def _write_rollup(self, con, day: dt.date) -> None:
-        """Rewrite the day's rollup from its compacted executions file (call under the day lock).
+        """Rewrite the day's rollups from its compacted files (call under the day lock).
 
-        Readers use a rollup only while the day's executions are exactly one compacted file,
-        so a rollup never answers for rows written after it.
+        Readers use a rollup only while the datasets it summarises are each exactly one
+        compacted file, so a rollup never answers for rows written after it.
         """
-        old = self.files("rollups", [day])
-        compacted, other = self.files_by_state("executions", [day])
-        if compacted and not other:
-            merged = executions_sql(self.source("executions", compacted, "f"), merged=True)
-            self._copy_query(con, rollup_sql(merged), {"f": compacted}, self.day_dir("rollups", day), "compact")
-        for f in old:
-            os.unlink(f)
+        clean = {}
+        for dataset in ("executions", "steps"):
+            compacted, other = self.files_by_state(dataset, [day])
+            clean[dataset] = compacted if compacted and not other else None
+        for kind, (needs, build) in ROLLUPS.items():
+            old = self.files(kind, [day])
+            if all(clean[d] for d in needs):
+                executions = executions_sql(self.source("executions", clean["executions"], "ef"), merged=True)
+                steps = f"SELECT * FROM {self.source('steps', clean['steps'] or [], 'sf')}"
+                params = {"ef": clean["executions"]} | ({"sf": clean["steps"]} if "steps" in needs else {})
+                self._copy_query(con, build(executions, steps), params, self.day_dir(kind, day), "compact")
+            for f in old:
+                os.unlink(f)
 
     def _drop_rollups(self, day: dt.date) -> None:
-        """Unlink the day's rollup *before* its executions file changes (call under the day lock):
+        """Unlink the day's rollups *before* its executions or steps change (call under the day lock):
         killed between the two, the day has no rollup (readers aggregate it live and the next
         compaction writes one) instead of a rollup that silently answers for the old file."""
-        for f in self.files("rollups", [day]):
-            os.unlink(f)
+        for kind in ROLLUPS:
+            for f in self.files(kind, [day]):
+                os.unlink(f)
 
     def _remove_stale_tmp(self, day: dt.date) -> None:
         """Temp files of writers killed mid-write: never visible, removed once clearly abandoned."""
