@@ -54,6 +54,7 @@ DATASETS = {"executions": EXECUTION_ROW, "steps": STEP_ROW, "tombstones": TOMBST
 DEFAULT_RETENTION_DAYS = 30
 STALE_TMP_SECONDS = 3600
 ROW_GROUP_ROWS = 4096
+COMPACT_ZSTD_LEVEL = 15  # 1.43 -> 1.13 MB for a day of 20k steps, 0.03 -> 0.43 s to write
 Progress = Callable[[int], None]
 
 
@@ -332,15 +333,16 @@ class Store:
         if self.fsync:
             _fsync_dir(final.parent)
 
-    def _copy_query(self, con, sql: str, params: dict, folder: Path, prefix: str) -> Path | None:
-        """Write a query's result as one new file of the folder (none if empty)."""
+    def _copy_query(self, con, sql: str, params: dict, folder: Path, prefix: str, level: int = 3) -> Path | None:
+        """Write a query's result as one new file of the folder (none if empty), zstd at `level`."""
         folder.mkdir(parents=True, exist_ok=True)
         final = folder / f"{prefix}-{new_id()}.parquet"
         tmp = final.with_name(final.name + ".tmp")
         # Small row groups: a detail lookup decompresses one group of ~4k steps, not 20k
         # (5.2 -> 2.4 ms a lookup for 1/3 more bytes, measured on a 100k-execution day).
         (rows,) = con.execute(
-            f"COPY ({sql}) TO '{_sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_ROWS})",
+            f"COPY ({sql}) TO '{_sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL {level}, "
+            f"ROW_GROUP_SIZE {ROW_GROUP_ROWS})",
             params,
         ).fetchone()
         if rows == 0:
@@ -520,8 +522,8 @@ class Store:
         expired = [d for d in self.all_days() if d < cutoff]
         for day in expired:
             with self.day_lock(day), self.cursor() as con:
-                rows = self.day_executions(con, day)
-                if (rows.status == ExecutionStatus.RUNNING).any():
+                rows = self.day_executions(con, day) if self._may_have_running(day) else None
+                if rows is not None and (rows.status == ExecutionStatus.RUNNING).any():
                     doomed = rows.loc[rows.status != ExecutionStatus.RUNNING, "execution_id"].tolist()
                     self._remove(con, day, doomed)
                 else:
@@ -532,6 +534,18 @@ class Store:
         if expired:
             self.touch()
         return expired
+
+    def _may_have_running(self, day: dt.date) -> bool:
+        """False when the day's rollup shows no running execution (call under the day lock).
+
+        A rollup exists only while it describes the day's one compacted executions file, so
+        retention drops a closed day with a directory listing and a read of a few hundred rows.
+        """
+        compacted, other = self.files_by_state("executions", [day])
+        rollups = self.files("rollups", [day])
+        if not compacted or other or len(rollups) != 1:
+            return True  # not summarised: look at the executions
+        return ExecutionStatus.RUNNING.value in pq.read_table(rollups[0], columns=["status"]).column(0).to_pylist()
 
     def _tombstone(self, day: dt.date, ids: Sequence[str]) -> None:
         if ids:
@@ -601,8 +615,9 @@ class Store:
                     continue
                 if dataset in ("executions", "steps"):
                     self._drop_rollups(day)
+                # compaction runs in the background, once a day: spend CPU for a fifth fewer bytes
                 self._copy_query(con, plan(self.source(dataset, files, "f")), {"f": files},
-                                 self.day_dir(dataset, day), "compact")
+                                 self.day_dir(dataset, day), "compact", level=COMPACT_ZSTD_LEVEL)
                 for f in files:
                     os.unlink(f)
                 changed = True
