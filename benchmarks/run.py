@@ -57,7 +57,7 @@ def step(message: str) -> None:
 def prepare(work: Path, executions: int, seed: int) -> tuple[Path, Path, dict]:
     parquet, db = work / "flowlogs", work / "sqlite.db"
     facts = {}
-    if not (parquet / "_meta" / "changes").exists():
+    if not (work / "facts.json").exists():  # written last: an interrupted generation starts over
         shutil.rmtree(parquet, ignore_errors=True)
         step(f"generating {executions:,} executions")
         start = time.perf_counter()
@@ -67,6 +67,7 @@ def prepare(work: Path, executions: int, seed: int) -> tuple[Path, Path, dict]:
         Store(parquet).compact()
         facts["compact_s"] = time.perf_counter() - start
         facts.update(counts)
+        db.unlink(missing_ok=True)  # the baseline is loaded from these files
         (work / "facts.json").write_text(json.dumps(facts))
     facts = json.loads((work / "facts.json").read_text())
     if not db.exists():
