@@ -86,8 +86,10 @@ def generate(root: str | Path, executions: int, *, days: int = 30, seed: int = 1
         start_ms = np.sort(day_ms + (rng.beta(2.2, 2.0, n) * span_ms).astype(np.int64))
         flow = rng.choice(FLOWS, size=n, p=popularity)
         ids = _uuid7(start_ms, rng)
+        # running executions only in the last two days: a closed day holds none (a run left
+        # running by a dead engine is a fault, not history)
         status = rng.choice(["completed", "failed", "completed_with_errors", "cancelled", "running"], size=n,
-                            p=[.9, .04, .04, .015, .005] if d < days - 1 else [.88, .04, .04, .015, .025])
+                            p=[.905, .04, .04, .015, 0] if d < days - 2 else [.88, .04, .04, .015, .025])
         # steps: each execution runs its flow's nodes; durations lognormal per step
         n_steps = np.array([len(flow_steps[f]) for f in flow])
         exec_of_step = np.repeat(np.arange(n), n_steps)

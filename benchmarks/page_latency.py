@@ -53,6 +53,14 @@ def start_server(data: Path, port: int) -> subprocess.Popen:
     raise SystemExit("the server did not start")
 
 
+def peak_memory_mb(pid: int) -> float:
+    """The process's peak resident memory so far (Linux VmHWM)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def timed(samples: list[float], action) -> None:
     started = time.perf_counter()
     action()
@@ -150,9 +158,11 @@ def main() -> None:
     server = start_server(args.data, port)
     try:
         results = measure(f"http://127.0.0.1:{port}/", args.runs, store)
+        peak_mb = peak_memory_mb(server.pid)
     finally:
         server.terminate()
         server.wait(10)
+    print(f"peak memory of the dashboard server: {peak_mb:,.0f} MB (VmHWM)")
     print(f"{'action':22} {'median':>8} {'max':>8}  (ms; {args.runs} runs each, executions: {2 * args.runs})")
     for action, samples in results.items():
         print(f"{action:22} {statistics.median(samples):8.0f} {max(samples):8.0f}")
