@@ -17,7 +17,6 @@ from typing import Any
 import msgspec
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from .schema import (
     FAILURE_CAUSE_PATTERNS,
@@ -26,7 +25,17 @@ from .schema import (
     StepStatus,
     Tab,
 )
-from .store import DATASETS, ROLLUPS, Store, connect, day_from_id, executions_sql, retry_on_vanished_files, steps_sql
+from .store import (
+    DATASETS,
+    ROLLUPS,
+    Store,
+    connect,
+    day_from_id,
+    executions_sql,
+    read_parquet_file,
+    retry_on_vanished_files,
+    steps_sql,
+)
 
 TOKEN_GROUPS = {  # grouping -> its columns in the token usage relation
     "day": ("day",),
@@ -200,7 +209,7 @@ class LogQueries:
                 del cache[path]  # replaced or dropped: forget it
             for path in files:
                 if path not in cache:
-                    table = pq.read_table(path, schema=schema)
+                    table = read_parquet_file(path).cast(schema)
                     day = dt.date.fromisoformat(Path(path).parent.name.removeprefix("day="))
                     cache[path] = table.append_column("day", pa.array([day] * table.num_rows, pa.date32()))
             tables = [cache[p] for p in files]
