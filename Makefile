@@ -27,6 +27,10 @@ browser:
 test: install browser
 	$(BIN)/python -m pytest -q
 
+# The comparison with SQLite and pandas at 100k executions (about 3 minutes); writes BENCHMARKS.md.
+bench: install
+	$(BIN)/python -m benchmarks.run --scale 100k
+
 lint: install
 	$(BIN)/ruff check dashboard tests benchmarks
 
