@@ -13,7 +13,6 @@ import pytest
 from logs_page import LogsPage
 from planted import (
     AI_REPLY,
-    DOCS,
     IMG,
     SCRIPT,
     SEND_ERROR,
@@ -136,7 +135,6 @@ def test_detail_panel_shows_every_step_and_an_ai_step_in_full(logs_page, shared_
     expect(details).to_contain_text(AI_REPLY)
     expect(p.page.locator(".step-card.expanded .json-tree").first).to_contain_text("Ana")
     p.page.mouse.move(0, 0)
-    p.page.screenshot(path=str(DOCS / "execution-logs.png"))
     assert p.page.errors == []
 
 
@@ -161,7 +159,6 @@ def test_failed_step_shows_its_error_and_input(logs_page, shared_server):
     p.page.mouse.move(0, 0)
     p.page.set_viewport_size({"width": 1600, "height": 1200})  # the error and the whole input in view
     expect(card.locator(".json-tree").last).to_be_in_viewport()
-    p.page.screenshot(path=str(DOCS / "failed-step.png"))
 
 
 def test_a_shared_link_reopens_the_same_execution(logs_page, shared_server, browser):
