@@ -370,6 +370,17 @@ def retention(data: DataDir = DEFAULT_DATA,
     err.print(f"dropped {len(dropped)} day(s)" + (f": {dropped[0]} … {dropped[-1]}" if dropped else ""))
 
 
+@app.command("close-stale")
+def close_stale(data: DataDir = DEFAULT_DATA,
+                hours: Annotated[float, typer.Option(min=0, help="Silence after which to close.")] = 24):
+    """Close as failed the running executions from which no event came for --hours."""
+    from .stale import close_stale_executions
+
+    closed = close_stale_executions(data, dt.timedelta(hours=hours))
+    err.print(f"closed {len(closed)} execution(s) silent for {hours:g} h" + (": " + escape(", ".join(closed[:10]))
+                                                                            if closed else ""))
+
+
 @app.command()
 def compact(data: DataDir = DEFAULT_DATA):
     """Merge each day's small files into one sorted file per dataset."""

@@ -21,6 +21,7 @@ import pyarrow as pa
 from .schema import (
     FAILURE_CAUSE_PATTERNS,
     FAILURE_STATUSES,
+    ExecutionStatus,
     FailureCause,
     StepStatus,
     Tab,
@@ -315,6 +316,16 @@ class LogQueries:
                    sum(prompt_tokens + completion_tokens)::BIGINT AS total_tokens,
                    sum(ai_steps)::BIGINT AS ai_steps
             FROM usage GROUP BY ALL ORDER BY {order}""", params, days=live)
+
+    def stale_running(self, silent_since: dt.datetime) -> pd.DataFrame:
+        """Running executions from which no event has arrived since `silent_since`."""
+        return self._sql("""
+            SELECT e.execution_id, e.flow_name, e.started_at,
+                   greatest(e.recorded_at, coalesce(max(s.recorded_at), e.recorded_at)) AS last_event_at
+            FROM executions e LEFT JOIN steps s USING (execution_id, day)
+            WHERE e.status = $running
+            GROUP BY e.execution_id, e.flow_name, e.started_at, e.recorded_at HAVING last_event_at < $since
+            ORDER BY e.started_at""", {"running": ExecutionStatus.RUNNING.value, "since": _as_utc(silent_since)})
 
     def failures(self, since=None, until=None, flow_name: str | None = None) -> pd.DataFrame:
         """Failed executions (failed or completed with errors), their failing step and its cause."""

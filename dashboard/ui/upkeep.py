@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from ..stale import close_stale_executions
 from ..store import DEFAULT_RETENTION_DAYS, Store
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,9 @@ def start_retention(data_dir: str | Path, *, days: int = DEFAULT_RETENTION_DAYS,
     store = Store(data_dir)
 
     def job() -> None:
+        closed = close_stale_executions(data_dir)  # before retention: a closed run no longer pins its day
+        if closed:
+            log.info("closed %d execution(s) silent for 24 h as failed", len(closed))
         dropped = store.apply_retention(days)
         if dropped:
             log.info("retention dropped %d day(s) older than %d days: %s", len(dropped), days,
