@@ -502,14 +502,6 @@ class Store:
                 self._remove(con, day, doomed)
             return int(rows.status.isin(FINAL_STATUSES).sum())
 
-    def running_count(self) -> int:
-        total = 0
-        for day in self.all_days():
-            with self.cursor() as con:
-                rows = self.day_executions(con, day)
-            total += int((rows.status == ExecutionStatus.RUNNING).sum())
-        return total
-
     def apply_retention(self, days: int = DEFAULT_RETENTION_DAYS, today: dt.date | None = None,
                         progress: Progress | None = None) -> list[dt.date]:
         """Drop whole day partitions older than `days` days (today counts as one).
