@@ -370,6 +370,18 @@ def retention(data: DataDir = DEFAULT_DATA,
     err.print(f"dropped {len(dropped)} day(s)" + (f": {dropped[0]} … {dropped[-1]}" if dropped else ""))
 
 
+@app.command()
+def quarantine(data: DataDir = DEFAULT_DATA, as_json: AsJson = False):
+    """Files moved aside because they were not readable Parquet (corrupt, cut short, foreign)."""
+    moved = Store(data).quarantined()
+    if as_json:
+        _emit_json(moved)
+    elif not moved:
+        err.print("no file was moved to quarantine")
+    else:
+        _table(moved, ["at", "file", "moved_to", "reason"], title="Quarantined files")
+
+
 @app.command("close-stale")
 def close_stale(data: DataDir = DEFAULT_DATA,
                 hours: Annotated[float, typer.Option(min=0, help="Silence after which to close.")] = 24):

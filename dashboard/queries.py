@@ -34,7 +34,6 @@ from .store import (
     day_from_id,
     executions_sql,
     read_parquet_file,
-    retry_on_vanished_files,
     steps_sql,
 )
 
@@ -138,7 +137,7 @@ class LogQueries:
             finally:
                 cursor.close()
 
-        return retry_on_vanished_files(run)
+        return self.store.read(run)
 
     @staticmethod
     def _where(tab: Tab | str, since, until, flow_name: str | None = None, alias: str = "") -> tuple[str, dict]:
@@ -219,7 +218,7 @@ class LogQueries:
     def flow_groups(self, tab: Tab | str = Tab.ALL, since=None, until=None) -> pd.DataFrame:
         """Flow groups with runs in the tab, most recent activity first."""
         # the rollup files are listed before _sql runs: list again if compaction replaced one
-        return retry_on_vanished_files(lambda: self._flow_groups(tab, since, until))
+        return self.store.read(lambda: self._flow_groups(tab, since, until))
 
     def _flow_groups(self, tab, since, until) -> pd.DataFrame:
         activity, params, live = self._activity(since, until)
@@ -238,7 +237,7 @@ class LogQueries:
 
     def tab_counts(self, since=None, until=None, flow_name: str | None = None) -> dict[str, int]:
         """How many executions each filter tab shows."""
-        return retry_on_vanished_files(lambda: self._tab_counts(since, until, flow_name))
+        return self.store.read(lambda: self._tab_counts(since, until, flow_name))
 
     def _tab_counts(self, since, until, flow_name) -> dict[str, int]:
         activity, params, live = self._activity(since, until, flow_name)
@@ -288,7 +287,7 @@ class LogQueries:
         `by` may name several groupings at once (e.g. ("day", "model")): one query, one total.
         Days wholly in the range and compacted are read from their token rollups.
         """
-        return retry_on_vanished_files(lambda: self._token_usage(by, since, until))
+        return self.store.read(lambda: self._token_usage(by, since, until))
 
     def _token_usage(self, by, since, until) -> pd.DataFrame:
         groups = [by] if isinstance(by, str) else list(by)

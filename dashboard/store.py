@@ -21,7 +21,10 @@ still counts every row once.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
 import os
+import re
 import shutil
 import threading
 import time
@@ -54,6 +57,7 @@ DATASETS = {"executions": EXECUTION_ROW, "steps": STEP_ROW, "tombstones": TOMBST
 DEFAULT_RETENTION_DAYS = 30
 STALE_TMP_SECONDS = 3600
 ROW_GROUP_ROWS = 4096
+QUARANTINE_ATTEMPTS = 20  # files moved aside in one read at most
 COMPACT_ZSTD_LEVEL = 15  # 1.43 -> 1.13 MB for a day of 20k steps, 0.03 -> 0.43 s to write
 Progress = Callable[[int], None]
 
@@ -357,6 +361,53 @@ class Store:
         self._publish(tmp, final)
         return final
 
+    # -- reading safely ----------------------------------------------------------
+
+    def read(self, fn):
+        """Run a read; when it fails on a data file that is not Parquet (corrupt, foreign, cut
+        short), move that file to quarantine/ and run it again without it."""
+        for _ in range(QUARANTINE_ATTEMPTS):
+            try:
+                return retry_on_vanished_files(fn)
+            except (duckdb.Error, OSError, pa.ArrowException) as exc:
+                bad = self._unreadable_file_in(str(exc))
+                if bad is None:
+                    raise
+                self.quarantine(bad, str(exc).splitlines()[0])
+        return retry_on_vanished_files(fn)
+
+    def _unreadable_file_in(self, message: str) -> Path | None:
+        for name in re.findall(r"'([^']+\.parquet)'", message):
+            path = Path(name)
+            if path.is_file() and self.root.resolve() in path.resolve().parents:
+                try:
+                    pq.ParquetFile(path)
+                except Exception:  # what DuckDB could not read, pyarrow cannot either: not a transient error
+                    return path
+        return None
+
+    def quarantine(self, path: Path, reason: str) -> Path:
+        """Move a file the readers cannot use out of the data, and record it (never silently dropped)."""
+        target = self.root / "quarantine" / path.resolve().relative_to(self.root.resolve())
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, target)
+        entry = {"at": utcnow().isoformat(), "file": str(path), "moved_to": str(target), "reason": reason}
+        folder = self.root / "_meta"
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / "quarantine.jsonl", "a") as log:
+            log.write(json.dumps(entry) + "\n")
+        logging.getLogger(__name__).error("moved unreadable file %s to %s: %s", path, target, reason)
+        self.touch()
+        return target
+
+    def quarantined(self) -> list[dict]:
+        """The files moved to quarantine/, oldest first."""
+        try:
+            lines = (self.root / "_meta" / "quarantine.jsonl").read_text().splitlines()
+        except FileNotFoundError:
+            return []
+        return [json.loads(line) for line in lines if line.strip()]
+
     # -- change token and horizon ---------------------------------------------
 
     def change_token(self) -> str:
@@ -410,7 +461,7 @@ class Store:
                 found.update(ids.intersection(read_parquet_file(f, ["execution_id"]).column(0).to_pylist()))
             return found
 
-        return retry_on_vanished_files(run) if ids else set()
+        return self.read(run) if ids else set()
 
     def find_days(self, execution_ids: Iterable[str]) -> dict[str, dt.date]:
         """The start day of each execution already stored (those not stored are absent).
@@ -445,7 +496,7 @@ class Store:
                     {"files": files, "ids": list(ids)},
                 ).fetchall()
 
-        return dict(retry_on_vanished_files(run))
+        return dict(self.read(run))
 
     def day_executions(self, con, day: dt.date, columns: str = "execution_id, status") -> pd.DataFrame:
         """Merged executions of one day, plus ids that only have steps (call under the day lock)."""
@@ -592,7 +643,7 @@ class Store:
         self.resolve_pending()
         compacted = []
         for day in (self.all_days() if days is None else sorted(days)):
-            if self._compact_day(day):
+            if self.read(lambda day=day: self._compact_day(day)):
                 compacted.append(day)
             if progress:
                 progress(1)
