@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .queries import TOKEN_GROUPS, LogQueries, parse_json_field
+from .queries import TOKEN_GROUPS, LogQueries, parse_json_field, parse_time
 from .reports import TOKEN_FORMATS, TokenReport
 from .schema import Tab
 from .store import DEFAULT_RETENTION_DAYS, ExecutionNotFound, ExecutionRunning, Store
@@ -87,17 +87,12 @@ def _progress(description: str, total: int | None):
         yield lambda n=1: bar.advance(task, n)
 
 
-def _time(text: str | None, end: bool = False) -> dt.datetime | dt.date | None:
-    if text is None:
-        return None
+def _time(text: str | None) -> dt.datetime | dt.date | None:
     try:
-        if len(text) == 10:
-            return dt.date.fromisoformat(text)
-        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return parse_time(text)
     except ValueError:
         raise typer.BadParameter(
             f"{text!r} is not an ISO 8601 date or time (e.g. 2026-11-20 or 2026-11-20T08:00Z)") from None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -278,7 +273,7 @@ def tokens(data: DataDir = DEFAULT_DATA,
         if fmt not in ("table", "json"):
             raise typer.BadParameter(f"--json is --format json; it conflicts with --format {fmt}", param_hint="--json")
         fmt = "json"
-    report = TokenReport.load(data, _time(since), _time(until, end=True))
+    report = TokenReport.load(data, _time(since), _time(until))
     if fmt == "html":
         path = output or Path("tokens-report.html")
         try:
@@ -322,7 +317,7 @@ def failures(data: DataDir = DEFAULT_DATA, since: Since = None, until: Until = N
              flow: Annotated[str | None, typer.Option(help="Only this flow.")] = None,
              as_json: AsJson = False):
     """Failed executions with their failing step and the failure cause."""
-    rows = _records(LogQueries(data).failures(_time(since), _time(until, end=True), flow))
+    rows = _records(LogQueries(data).failures(_time(since), _time(until), flow))
     for row in rows:
         row.pop("day", None)
         row["trigger"] = _trigger(row)

@@ -33,7 +33,7 @@ from typing import Any
 
 import pandas as pd
 
-from .queries import TOKEN_GROUPS, LogQueries
+from .queries import TOKEN_GROUPS, LogQueries, parse_time
 from .store import Store
 
 UNKNOWN_PRICE = "unknown price"
@@ -192,7 +192,7 @@ class TokenReport:
         Bounds are dates (whole UTC days, `until` inclusive), aware datetimes, or their ISO 8601 text.
         """
         queries = data if isinstance(data, LogQueries) else LogQueries(data)
-        since, until = _bound(since), _bound(until)
+        since, until = parse_time(since), parse_time(until)
         return cls(usage_detail(queries, since, until), prices, since=since, until=until)
 
     # -- frames ----------------------------------------------------------------------
@@ -426,16 +426,6 @@ _ICON_LINK = re.compile(r'<link rel="(?:apple-touch-icon|icon)"[^>]*>')
 
 def _bar_height(bars: int) -> int:
     return max(200, 80 + 26 * bars)
-
-
-def _bound(value) -> dt.date | dt.datetime | None:
-    """A range bound from a date, a datetime or ISO 8601 text (`2026-11-01`, `2026-11-01T08:00Z`)."""
-    if not isinstance(value, str):
-        return value
-    if len(value) == 10:
-        return dt.date.fromisoformat(value)
-    parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
 def _as_date(value) -> dt.date | None:
