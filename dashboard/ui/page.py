@@ -21,7 +21,8 @@ from .state import LogsState
 from .theme import SANS
 
 POLL_MS = 1000  # the change token is one small file: reading it every second costs nothing
-URL_PARAMETERS = {"tab": "tab", "flows": "flows", "execution": "execution"}
+URL_PARAMETERS = {name: name for name in ("page", "tab", "range", "since", "until", "search", "cause", "flows",
+                                          "execution", "view")}
 TEMPLATE_CSS = f"""
 body {{ font-family: {SANS}; background: #f6f7fb; }}
 #main, .main {{ background: #f6f7fb; }}

@@ -9,11 +9,25 @@ here changes, which is why an auto-refresh keeps what the user had expanded.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import param
 
-from ..schema import Tab
+from ..schema import FailureCause, Tab
 
 PAGE_SIZE = 25
+
+# Range presets: label and how far back from now they reach (None: everything kept).
+RANGES = {
+    "1h": ("Last hour", dt.timedelta(hours=1)),
+    "24h": ("Last 24 hours", dt.timedelta(hours=24)),
+    "7d": ("Last 7 days", dt.timedelta(days=7)),
+    "30d": ("Last 30 days", dt.timedelta(days=30)),
+    "all": ("All kept", None),
+    "custom": ("Custom", None),
+}
+PAGES = ("logs", "tokens")
+DETAIL_VIEWS = ("steps", "timeline", "compare")
 
 
 class LogsState(param.Parameterized):
@@ -27,6 +41,20 @@ class LogsState(param.Parameterized):
 
     pages = param.Dict(default={}, doc="Page (0-based) of each expanded flow group's executions.")
 
+    page = param.Selector(default="logs", objects=list(PAGES), doc="Execution Logs or Token usage.")
+
+    range = param.Selector(default="all", objects=list(RANGES), doc="The time range preset.")
+
+    since = param.String(default="", doc="Start of a custom range: ISO 8601 date or time, UTC ('' for open).")
+
+    until = param.String(default="", doc="End of a custom range (a date covers its whole day; '' for open).")
+
+    search = param.String(default="", doc="Flow name, phone number, execution id or words of errors and AI replies.")
+
+    cause = param.String(default="", doc="Failure cause the list is narrowed to ('' for none).")
+
+    view = param.Selector(default="steps", objects=list(DETAIL_VIEWS), doc="What the detail panel shows.")
+
     change_token = param.String(default="", doc="The store's change token the page last loaded.")
 
     revision = param.Integer(default=0, doc="Moves when the data changed or a refresh was asked for.")
@@ -37,13 +65,42 @@ class LogsState(param.Parameterized):
 
     page_size = param.Integer(default=PAGE_SIZE, bounds=(1, 500), constant=True)
 
-    @param.depends("tab", watch=True)
+    @param.depends("tab", "range", "since", "until", "search", "cause", watch=True)
     def _first_pages(self):
         self.pages = {}
 
     @param.depends("execution", watch=True)
     def _collapse_steps(self):
         self.steps = []
+
+    def bounds(self, now: dt.datetime | None = None) -> tuple[dt.datetime | None, dt.datetime | None]:
+        """The selected range as (since, until), UTC; None is open. Presets are rounded down to the
+        minute, so the sessions of one minute share their cached queries."""
+        if self.range == "custom":
+            from ..queries import parse_time  # the same parser as the CLI's --since/--until
+
+            def bound(text, end):
+                try:
+                    value = parse_time(text.strip()) if text.strip() else None
+                except ValueError:
+                    return None  # the range picker says what is wrong; the list stays open-ended
+                if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+                    value = dt.datetime.combine(value + dt.timedelta(days=end), dt.time(), dt.UTC)
+                return value
+
+            return bound(self.since, 0), bound(self.until, 1)
+        reach = RANGES[self.range][1]
+        if reach is None:
+            return None, None
+        now = (now or dt.datetime.now(dt.UTC)).replace(second=0, microsecond=0)
+        return now - reach, None
+
+    @property
+    def failure_cause(self) -> FailureCause | None:
+        try:
+            return FailureCause(self.cause) if self.cause else None
+        except ValueError:
+            return None  # a hand-edited link
 
     # -- actions the components call ------------------------------------------
 
