@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DATA   ?= data/logs
 PORT   ?= 5006
 
-.PHONY: install demo test browser bench lint clean-demo
+.PHONY: install demo test browser screenshots bench lint clean-demo
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ browser:
 
 test: install browser
 	$(BIN)/python -m pytest -q
+
+# The README's pictures under docs/, taken by the browser tests from demo history (a plain test run
+# writes them to scratch files, so it leaves the tree clean).
+screenshots: install browser
+	FLOWLOGS_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/browser
 
 # The comparison with SQLite and pandas at 100k executions (about 3 minutes); writes BENCHMARKS.md.
 bench: install

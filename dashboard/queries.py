@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -43,6 +44,10 @@ TOKEN_GROUPS = {  # grouping -> its columns in the token usage relation
     "node": ("flow_name", "node_name", "node_type"),
     "model": ("model",),
 }
+
+PHONE_LIKE = re.compile(r"\+?[\d\s().-]+")
+EXECUTION_ID_LIKE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F-]*")  # the start of a UUID, at least
+FULL_PHONE_DIGITS = 10  # E.164 numbers have 10-15 digits with their country code
 
 EXECUTION_COLUMNS = """execution_id, flow_id, flow_name, status, trigger_type, trigger_phone,
     started_at, finished_at,
@@ -165,6 +170,77 @@ class LogQueries:
             params["flow_name"] = flow_name
         return " AND ".join(clauses), params
 
+    # -- narrowing: search and failure cause ------------------------------------------------
+
+    @staticmethod
+    def _search_cte(search: str, params: dict) -> str:
+        """CTE `searched`: executions whose flow name, id, trigger phone, error, or any step's error or
+        AI reply contains the text, ignoring case; a phone number matches however it is written.
+
+        A scan of the range's day partitions. AI replies are most of the text, so a search that is
+        an execution id or a phone number does not read them (see README, "Search")."""
+        text = search.strip()
+        params["q"] = text.lower()
+        params["pattern"] = "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"  # ILIKE: 2x faster than lower()
+        execution_tests = ["contains(lower(flow_name), $q)", "contains(lower(execution_id), $q)",
+                           "error ILIKE $pattern ESCAPE '\\'"]
+        step_tests = ["error ILIKE $pattern ESCAPE '\\'"]
+        digits = phone_digits(text)
+        if digits:
+            params["digits"] = digits
+            # a whole number must be that number; a part of one (fewer digits) may be anywhere in it
+            test = "= $digits" if len(digits) >= FULL_PHONE_DIGITS else "LIKE '%' || $digits || '%'"
+            execution_tests.append(f"ltrim(regexp_replace(trigger_phone, '[^0-9]', '', 'g'), '0') {test}")
+        elif not EXECUTION_ID_LIKE.fullmatch(text):
+            step_tests.append("ai_reply ILIKE $pattern ESCAPE '\\'")
+        return f"""
+            , searched AS (
+                SELECT execution_id, day FROM executions WHERE {' OR '.join(execution_tests)}
+                UNION
+                SELECT execution_id, day FROM steps WHERE {' OR '.join(step_tests)})"""
+
+    def _classified_cte(self, where: str, params: dict) -> str:
+        """CTE `classified`: the failed executions matching `where` (alias e), each with its failing
+        step and failure cause (the first pattern of FAILURE_CAUSE_PATTERNS its error matches)."""
+        cases = []
+        for i, (cause, pattern) in enumerate(FAILURE_CAUSE_PATTERNS):
+            params[f"p{i}"] = pattern
+            cases.append(f"WHEN regexp_matches(coalesce(f.error_text, ''), $p{i}, 'i') THEN '{cause.value}'")
+        params["failed_step"] = StepStatus.FAILED.value
+        return f"""
+            , failing_step AS (
+                SELECT * FROM steps WHERE status = $failed_step
+                QUALIFY row_number() OVER (PARTITION BY execution_id ORDER BY step_index) = 1),
+            f AS (
+                SELECT e.execution_id, e.flow_name, e.status, e.trigger_type, e.trigger_phone,
+                       e.started_at, e.finished_at, e.messages_sent, e.messages_failed, e.day,
+                       s.step_index AS failed_step_index, s.node_name AS failed_node_name,
+                       s.node_type AS failed_node_type, coalesce(s.error, e.error) AS error_text,
+                       s.input AS failed_step_input
+                FROM executions e LEFT JOIN failing_step s USING (execution_id, day)
+                WHERE {where}),
+            classified AS (
+                SELECT f.* RENAME (error_text AS error),
+                       CASE {' '.join(cases)} ELSE '{FailureCause.OTHER.value}' END AS cause
+                FROM f)"""
+
+    def _narrowing(self, since, until, search: str | None, cause: FailureCause | str | None,
+                   params: dict) -> str:
+        """CTEs ending in `matched(execution_id, day)`: what the search and the cause keep ('' for all)."""
+        sets, ctes = [], ""
+        if search and search.strip():
+            ctes += self._search_cte(search, params)
+            sets.append("SELECT execution_id, day FROM searched")
+        if cause:
+            where, range_params = self._where(Tab.FAILED, since, until, alias="e")
+            params.update(range_params)
+            params["cause"] = FailureCause(cause).value
+            ctes += self._classified_cte(where, params)
+            sets.append("SELECT execution_id, day FROM classified WHERE cause = $cause")
+        if not sets:
+            return ""
+        return f"{ctes}\n, matched AS ({' INTERSECT '.join(sets)})"
+
     # -- the page ---------------------------------------------------------------------
 
     def _split_days(self, since, until, kind: str) -> tuple[list[str], list[dt.date]]:
@@ -195,13 +271,21 @@ class LogQueries:
                 live.append(day)
         return rolled, live
 
-    def _activity(self, since, until, flow_name: str | None = None) -> tuple[str, dict, list[dt.date]]:
-        """Executions per (flow, status) as a CTE named `activity`, its parameters, and the days it reads live."""
-        rolled, live = self._split_days(since, until, "rollups")
+    def _activity(self, since, until, flow_name: str | None = None, search: str | None = None,
+                  cause: FailureCause | str | None = None) -> tuple[str, dict, list[dt.date] | None]:
+        """Executions per (flow, status) as a CTE named `activity`, its parameters, and the days it reads live.
+
+        A search or a cause narrows the executions row by row, so no day can come from its rollup then."""
         where, params = self._where(Tab.ALL, since, until, flow_name)
+        narrowing = self._narrowing(since, until, search, cause, params)
+        if narrowing:
+            rolled, live = [], self._days(since, until)
+            where += " AND (execution_id, day) IN (SELECT (execution_id, day) FROM matched)"
+        else:
+            rolled, live = self._split_days(since, until, "rollups")
         params["rollups"] = self._cached_rollups("rollups", rolled)
         flow_filter = "" if flow_name is None else "WHERE flow_name = $flow_name"
-        cte = f"""
+        cte = f"""{narrowing}
             , activity AS (
                 SELECT flow_name, status, runs, last_started_at, last_activity_at
                 FROM rollups {flow_filter}
@@ -226,13 +310,16 @@ class LogQueries:
             tables = [cache[p] for p in files]
         return pa.concat_tables(tables) if tables else schema.append(pa.field("day", pa.date32())).empty_table()
 
-    def flow_groups(self, tab: Tab | str = Tab.ALL, since=None, until=None) -> pd.DataFrame:
-        """Flow groups with runs in the tab, most recent activity first."""
-        # the rollup files are listed before _sql runs: list again if compaction replaced one
-        return self.store.read(lambda: self._flow_groups(tab, since, until))
+    def flow_groups(self, tab: Tab | str = Tab.ALL, since=None, until=None, *, search: str | None = None,
+                    cause: FailureCause | str | None = None) -> pd.DataFrame:
+        """Flow groups with runs in the tab, most recent activity first.
 
-    def _flow_groups(self, tab, since, until) -> pd.DataFrame:
-        activity, params, live = self._activity(since, until)
+        `search` and `cause` narrow the executions counted (see `executions`)."""
+        # the rollup files are listed before _sql runs: list again if compaction replaced one
+        return self.store.read(lambda: self._flow_groups(tab, since, until, search, cause))
+
+    def _flow_groups(self, tab, since, until, search, cause) -> pd.DataFrame:
+        activity, params, live = self._activity(since, until, search=search, cause=cause)
         params.update(tab_statuses=list(Tab(tab).statuses), failure=list(FAILURE_STATUSES))
         return self._sql(f"""{activity}
             SELECT flow_name,
@@ -246,12 +333,13 @@ class LogQueries:
             GROUP BY flow_name
             ORDER BY last_activity_at DESC, flow_name""", params, days=live)
 
-    def tab_counts(self, since=None, until=None, flow_name: str | None = None) -> dict[str, int]:
+    def tab_counts(self, since=None, until=None, flow_name: str | None = None, *, search: str | None = None,
+                   cause: FailureCause | str | None = None) -> dict[str, int]:
         """How many executions each filter tab shows."""
-        return self.store.read(lambda: self._tab_counts(since, until, flow_name))
+        return self.store.read(lambda: self._tab_counts(since, until, flow_name, search, cause))
 
-    def _tab_counts(self, since, until, flow_name) -> dict[str, int]:
-        activity, params, live = self._activity(since, until, flow_name)
+    def _tab_counts(self, since, until, flow_name, search, cause) -> dict[str, int]:
+        activity, params, live = self._activity(since, until, flow_name, search, cause)
         filters = ", ".join(
             f"coalesce(sum(runs) FILTER (WHERE status IN (SELECT unnest(${t.value}))), 0)::BIGINT AS {t.value}"
             for t in Tab)
@@ -260,11 +348,18 @@ class LogQueries:
         return {t.value: int(row[t.value]) for t in Tab}
 
     def executions(self, flow_name: str | None = None, tab: Tab | str = Tab.ALL, *, limit: int = 50,
-                   offset: int = 0, since=None, until=None) -> pd.DataFrame:
-        """One page of executions, newest first."""
+                   offset: int = 0, since=None, until=None, search: str | None = None,
+                   cause: FailureCause | str | None = None) -> pd.DataFrame:
+        """One page of executions, newest first.
+
+        `search` keeps executions whose flow name, id, trigger phone, error, or a step's error or AI
+        reply contains the text; `cause` keeps failed executions of that failure cause."""
         where, params = self._where(tab, since, until, flow_name)
+        narrowing = self._narrowing(since, until, search, cause, params)
+        if narrowing:
+            where += " AND (execution_id, day) IN (SELECT (execution_id, day) FROM matched)"
         params.update(limit=int(limit), offset=int(offset))
-        return self._sql(f"""
+        return self._sql(f"""{narrowing}
             SELECT {EXECUTION_COLUMNS} FROM executions WHERE {where}
             ORDER BY started_at DESC, execution_id DESC LIMIT $limit OFFSET $offset""",
                          params, days=self._days(since, until))
@@ -337,29 +432,39 @@ class LogQueries:
             GROUP BY e.execution_id, e.flow_name, e.started_at, e.recorded_at HAVING last_event_at < $since
             ORDER BY e.started_at""", {"running": ExecutionStatus.RUNNING.value, "since": _as_utc(silent_since)})
 
-    def failures(self, since=None, until=None, flow_name: str | None = None) -> pd.DataFrame:
+    def failures(self, since=None, until=None, flow_name: str | None = None, *,
+                 search: str | None = None) -> pd.DataFrame:
         """Failed executions (failed or completed with errors), their failing step and its cause."""
         where, params = self._where(Tab.FAILED, since, until, flow_name, alias="e")
-        cases = []
-        for i, (cause, pattern) in enumerate(FAILURE_CAUSE_PATTERNS):
-            params[f"p{i}"] = pattern
-            cases.append(f"WHEN regexp_matches(coalesce(f.error_text, ''), $p{i}, 'i') THEN '{cause.value}'")
-        params["failed"] = StepStatus.FAILED.value
-        return self._sql(f"""
-            , failing_step AS (
-                SELECT * FROM steps WHERE status = $failed
-                QUALIFY row_number() OVER (PARTITION BY execution_id ORDER BY step_index) = 1),
-            f AS (
-                SELECT e.execution_id, e.flow_name, e.status, e.trigger_type, e.trigger_phone,
-                       e.started_at, e.finished_at, e.messages_sent, e.messages_failed, e.day,
-                       s.step_index AS failed_step_index, s.node_name AS failed_node_name,
-                       s.node_type AS failed_node_type, coalesce(s.error, e.error) AS error_text,
-                       s.input AS failed_step_input
-                FROM executions e LEFT JOIN failing_step s USING (execution_id, day)
-                WHERE {where})
-            SELECT f.* RENAME (error_text AS error),
-                   CASE {' '.join(cases)} ELSE '{FailureCause.OTHER.value}' END AS cause
-            FROM f ORDER BY started_at DESC""", params, days=self._days(since, until))
+        narrowing = self._narrowing(since, until, search, None, params)
+        if narrowing:
+            where += " AND (e.execution_id, e.day) IN (SELECT (execution_id, day) FROM matched)"
+        return self._sql(f"""{narrowing}{self._classified_cte(where, params)}
+            SELECT * FROM classified ORDER BY started_at DESC""", params, days=self._days(since, until))
+
+    def failure_causes(self, since=None, until=None, *, search: str | None = None,
+                       bucket: str = "day") -> pd.DataFrame:
+        """Failures per cause and time bucket (`day` or `hour` of the start): the failure-causes panel.
+
+        Counted from the same rows as `failures()`, so each cause's total is what `failures()` lists."""
+        if bucket not in ("day", "hour"):
+            raise ValueError(f"bucket must be 'day' or 'hour', not {bucket!r}")
+        where, params = self._where(Tab.FAILED, since, until, alias="e")
+        narrowing = self._narrowing(since, until, search, None, params)
+        if narrowing:
+            where += " AND (e.execution_id, e.day) IN (SELECT (execution_id, day) FROM matched)"
+        return self._sql(f"""{narrowing}{self._classified_cte(where, params)}
+            SELECT cause, date_trunc('{bucket}', started_at) AS bucket, count(*)::BIGINT AS failures
+            FROM classified GROUP BY ALL ORDER BY bucket, cause""", params, days=self._days(since, until))
+
+
+def phone_digits(text: str) -> str | None:
+    """The digits of a search that looks like a phone number (`+49 151 2345 678`, `0049…`), else None."""
+    text = text.strip()
+    if not PHONE_LIKE.fullmatch(text):
+        return None
+    digits = re.sub(r"\D", "", text).lstrip("0")  # 0049… and +49… are the same number
+    return digits if len(digits) >= 6 else None
 
 
 def parse_json_field(text: str | None) -> Any:

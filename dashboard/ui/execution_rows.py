@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from .loader import Loader
 from .source import LogSource
-from .state import LogsState
+from .state import SCOPE_PARAMETERS, LogsState
 
 ROWS_JS = """
 // One flow's page of executions. `send` posts a message to Python; running rows are
@@ -167,7 +167,7 @@ class ExecutionRows:
             f"Could not load the executions of {flow_name}: {exc}", "error"))
         self._watchers = [
             state.param.watch(lambda _: self.loader.request(), "revision"),
-            state.param.watch(lambda _: self.loader.request(spin=True), "tab"),
+            state.param.watch(lambda _: self.loader.request(spin=True), ["tab", *SCOPE_PARAMETERS]),
             state.param.watch(self._pages_changed, "pages"),
         ]
         self.loader.request(spin=True)
@@ -194,7 +194,7 @@ class ExecutionRows:
     async def _load(self):
         page = self.state.page_of(self.flow_name)
         rows, has_next = await self.source.executions_page(self.flow_name, self.state.tab, page,
-                                                           self.state.page_size)
+                                                           self.state.page_size, self.state.scope())
         return page, rows, has_next
 
     def _show(self, result) -> None:

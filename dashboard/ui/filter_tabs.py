@@ -9,7 +9,7 @@ from panel.custom import JSComponent
 from ..schema import Tab
 from .loader import Loader
 from .source import LogSource
-from .state import LogsState
+from .state import SCOPE_PARAMETERS, LogsState
 from .theme import BASE_CSS, JS_HELPERS
 
 TAB_LABELS = {Tab.ALL: "All", Tab.RUNNING: "Running", Tab.FAILED: "Failed", Tab.COMPLETED: "Completed"}
@@ -71,7 +71,8 @@ class FilterTabs(pn.viewable.Viewer):
         self.view.param.watch(self._clicked, "value")
         state.param.watch(self._tab_changed, "tab")
         state.param.watch(lambda _: self.loader.request(), "revision")
-        self.loader = Loader(source.tab_counts, self._show,
+        state.param.watch(lambda _: self.loader.request(spin=True), list(SCOPE_PARAMETERS))
+        self.loader = Loader(lambda: source.tab_counts(state.scope()), self._show, spinner=self.view,
                              on_error=lambda exc: state.tell(f"Could not count the executions: {exc}", "error"))
 
     def _clicked(self, event) -> None:

@@ -20,7 +20,7 @@ from .execution_rows import ROWS_CSS, ROWS_JS, ExecutionRows
 from .format import now_ms
 from .loader import Loader
 from .source import LogSource
-from .state import LogsState
+from .state import SCOPE_PARAMETERS, LogsState
 from .theme import BASE_CSS, JS_HELPERS
 
 GROUPS_SHOWN = 50  # more are one click away; 200 flows need not all be drawn at once
@@ -159,10 +159,10 @@ class FlowGroupList(pn.viewable.Viewer):
         self.data: list[dict] | None = None
         self.view = FlowGroupListView(self._message, expanded=list(state.flows), selected=state.execution,
                                       sizing_mode="stretch_width", margin=0, css_classes=["flow-group-list"])
-        self.loader = Loader(lambda: source.flow_groups(state.tab), self._show, spinner=self.view,
+        self.loader = Loader(lambda: source.flow_groups(state.tab, state.scope()), self._show, spinner=self.view,
                              on_error=lambda exc: state.tell(f"Could not load the flow groups: {exc}", "error"))
         state.param.watch(lambda _: self.loader.request(), "revision")
-        state.param.watch(self._tab_changed, "tab")
+        state.param.watch(self._tab_changed, ["tab", *SCOPE_PARAMETERS])
         state.param.watch(lambda _: self._render(), "flows")
         state.param.watch(lambda e: setattr(self.view, "selected", e.new), "execution")
 
@@ -215,9 +215,16 @@ class FlowGroupList(pn.viewable.Viewer):
             expanded=open_flows,
             executions={f: d for f, d in self.view.executions.items() if f in self.rows},
             hidden=len(groups) - len(visible),
-            empty_text="No executions yet." if tab == "all" else f"No {tab} executions.",
+            empty_text=self._empty_text(tab),
             server_now=now_ms() if visible != self.view.groups else self.view.server_now,
         )
+
+    def _empty_text(self, tab: str) -> str:
+        scope = self.state.scope()
+        if scope.search or scope.cause or scope.since or scope.until:
+            kind = "executions" if tab == "all" else f"{tab} executions"
+            return f"No {kind} match the search, cause and time range chosen."
+        return "No executions yet." if tab == "all" else f"No {tab} executions."
 
     def __panel__(self):
         return self.view

@@ -11,10 +11,13 @@ import panel as pn
 from ..store import ExecutionNotFound, ExecutionRunning
 from .confirm import ConfirmDialog
 from .detail_panel import DetailPanel
+from .failure_causes import FailureCausesPanel
 from .filter_tabs import FilterTabs
 from .flow_groups import FlowGroupList
 from .header import Header
 from .notice import Notice
+from .range_picker import RangePicker
+from .search_box import SearchBox
 from .sidebar import Sidebar
 from .source import LogSource, source_for
 from .state import LogsState
@@ -41,10 +44,13 @@ class ExecutionLogsPage:
         if pn.state.location is not None:
             pn.state.location.sync(self.state, URL_PARAMETERS, on_error=self._url_error)
         # The queries start now, while the browser loads the page; the first loads find them done.
-        self.source.prefetch(self.state.tab, self.state.execution)
+        self.source.prefetch(self.state.tab, self.state.execution, self.state.scope())
         self.confirm = ConfirmDialog()
         self.notice = Notice(self.state)
         self.header = Header(self.state, self.source, self.confirm)
+        self.range_picker = RangePicker(self.state)
+        self.search = SearchBox(self.state)
+        self.failure_causes = FailureCausesPanel(self.state, self.source)
         self.tabs = FilterTabs(self.state, self.source)
         self.groups = FlowGroupList(self.state, self.source, on_delete=self.ask_delete)
         self.detail = DetailPanel(self.state, self.source)
@@ -114,6 +120,9 @@ class ExecutionLogsPage:
         content = pn.Column(
             self.header,
             self.notice,
+            pn.Row(self.range_picker, pn.HSpacer(), self.search, sizing_mode="stretch_width", margin=(0, 0, 12, 0),
+                   styles={"align-items": "center", "flex-wrap": "wrap", "gap": "8px"}, css_classes=["find-bar"]),
+            pn.Row(self.failure_causes, sizing_mode="stretch_width", margin=(0, 0, 12, 0)),
             pn.Row(self.tabs, margin=(0, 0, 14, 0)),
             pn.Row(list_column, detail_column, sizing_mode="stretch_width", margin=0),
             self.confirm,

@@ -22,6 +22,7 @@ from ..queries import LogQueries
 from ..schema import Tab
 from ..store import Store
 from .format import execution_item, group_item
+from .state import Scope
 
 CACHE_ENTRIES = 64  # per change token: the views open right now
 
@@ -72,49 +73,65 @@ class LogSource:
         future.set_result(value)
         return value
 
-    def prefetch(self, tab: str, execution_id: str | None = None) -> None:
+    def prefetch(self, tab: str, execution_id: str | None = None, scope: Scope = Scope()) -> None:
         """Start the first loads of a page in the background while the browser is still loading it."""
         if not self.cache:
             return  # the results would have nowhere to wait for the page
-        jobs = [self.tab_counts_now, lambda: self.flow_groups_now(tab)]
+        jobs = [lambda: self.tab_counts_now(scope), lambda: self.flow_groups_now(tab, scope)]
         if execution_id:
             jobs.append(lambda: self.execution_now(execution_id))
         for job in jobs:
             threading.Thread(target=_quietly, args=(job,), name="flowlogs-prefetch", daemon=True).start()
 
-    def tab_counts_now(self) -> dict[str, int]:
-        return self._cached(("tab_counts",), self.queries.tab_counts)
+    def tab_counts_now(self, scope: Scope = Scope()) -> dict[str, int]:
+        return self._cached(("tab_counts", scope), lambda: self.queries.tab_counts(**scope.query_args()))
 
-    def flow_groups_now(self, tab: str) -> list[dict]:
+    def flow_groups_now(self, tab: str, scope: Scope = Scope()) -> list[dict]:
         def load():
-            frame = self.queries.flow_groups(Tab(tab))
+            frame = self.queries.flow_groups(Tab(tab), **scope.query_args())
             return [group_item(row, tab) for row in frame.to_dict("records")]
 
-        return self._cached(("flow_groups", tab), load)
+        return self._cached(("flow_groups", tab, scope), load)
 
-    def executions_page_now(self, flow_name: str, tab: str, page: int, size: int) -> tuple[list[dict], bool]:
+    def executions_page_now(self, flow_name: str, tab: str, page: int, size: int,
+                            scope: Scope = Scope()) -> tuple[list[dict], bool]:
         """One page of a flow's executions, and whether there is a next page (without counting them all)."""
 
         def load():
-            frame = self.queries.executions(flow_name, Tab(tab), limit=size + 1, offset=page * size)
+            frame = self.queries.executions(flow_name, Tab(tab), limit=size + 1, offset=page * size,
+                                            **scope.query_args())
             rows = [execution_item(row) for row in frame.to_dict("records")]
             return rows[:size], len(rows) > size
 
-        return self._cached(("executions", flow_name, tab, page, size), load)
+        return self._cached(("executions", flow_name, tab, page, size, scope), load)
+
+    def failure_causes_now(self, scope: Scope, bucket: str) -> list[dict]:
+        """Failures per cause and time bucket of the scope (the cause itself does not narrow them)."""
+
+        def load():
+            args = {**scope.query_args(), "bucket": bucket}
+            del args["cause"]
+            return self.queries.failure_causes(**args).to_dict("records")
+
+        return self._cached(("failure_causes", scope._replace(cause=""), bucket), load)
 
     def execution_now(self, execution_id: str) -> dict | None:
         return self._cached(("execution", execution_id), lambda: self.queries.execution(execution_id))
 
     # -- the same, off the event loop --------------------------------------------------
 
-    async def tab_counts(self) -> dict[str, int]:
-        return await asyncio.to_thread(self.tab_counts_now)
+    async def tab_counts(self, scope: Scope = Scope()) -> dict[str, int]:
+        return await asyncio.to_thread(self.tab_counts_now, scope)
 
-    async def flow_groups(self, tab: str) -> list[dict]:
-        return await asyncio.to_thread(self.flow_groups_now, tab)
+    async def flow_groups(self, tab: str, scope: Scope = Scope()) -> list[dict]:
+        return await asyncio.to_thread(self.flow_groups_now, tab, scope)
 
-    async def executions_page(self, flow_name: str, tab: str, page: int, size: int) -> tuple[list[dict], bool]:
-        return await asyncio.to_thread(self.executions_page_now, flow_name, tab, page, size)
+    async def executions_page(self, flow_name: str, tab: str, page: int, size: int,
+                              scope: Scope = Scope()) -> tuple[list[dict], bool]:
+        return await asyncio.to_thread(self.executions_page_now, flow_name, tab, page, size, scope)
+
+    async def failure_causes(self, scope: Scope, bucket: str) -> list[dict]:
+        return await asyncio.to_thread(self.failure_causes_now, scope, bucket)
 
     async def execution(self, execution_id: str) -> dict | None:
         return await asyncio.to_thread(self.execution_now, execution_id)

@@ -10,6 +10,7 @@ here changes, which is why an auto-refresh keeps what the user had expanded.
 from __future__ import annotations
 
 import datetime as dt
+from typing import NamedTuple
 
 import param
 
@@ -27,6 +28,22 @@ RANGES = {
     "custom": ("Custom", None),
 }
 PAGES = ("logs", "tokens")
+SCOPE_PARAMETERS = ("range", "since", "until", "search", "cause")  # what narrows every list and count
+
+
+class Scope(NamedTuple):
+    """The executions the page is narrowed to: a time range on their start, a search, a failure cause.
+    Hashable, so it keys the shared query cache."""
+
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    search: str = ""
+    cause: str = ""
+
+    def query_args(self) -> dict:
+        return {"since": self.since, "until": self.until, "search": self.search or None,
+                "cause": self.cause or None}
+
 DETAIL_VIEWS = ("steps", "timeline", "compare")
 
 
@@ -42,6 +59,8 @@ class LogsState(param.Parameterized):
     pages = param.Dict(default={}, doc="Page (0-based) of each expanded flow group's executions.")
 
     page = param.Selector(default="logs", objects=list(PAGES), doc="Execution Logs or Token usage.")
+
+    by = param.Selector(default="day", objects=["day", "flow", "node", "model"], doc="Token usage page: grouping.")
 
     range = param.Selector(default="all", objects=list(RANGES), doc="The time range preset.")
 
@@ -101,6 +120,11 @@ class LogsState(param.Parameterized):
             return FailureCause(self.cause) if self.cause else None
         except ValueError:
             return None  # a hand-edited link
+
+    def scope(self) -> Scope:
+        since, until = self.bounds()
+        cause = self.failure_cause
+        return Scope(since, until, self.search.strip(), cause.value if cause else "")
 
     # -- actions the components call ------------------------------------------
 

@@ -6,6 +6,7 @@ host but 127.0.0.1/localhost are aborted, so nothing leaves the machine.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import socket
@@ -108,6 +109,25 @@ def own_server(logs_template, tmp_path):
     server.logs = logs
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory):
+    """30 days of demo history (60 executions a day), served as `flowlogs serve` serves it. Read only."""
+    from dashboard.demo import generate_history
+    from dashboard.queries import LogQueries
+
+    root = tmp_path_factory.mktemp("demo") / "logs"
+    generate_history(root, days=30, per_day=60, seed=1, now=dt.datetime.now(dt.timezone.utc))
+    server = start_server(root, root.parent / "server.log")
+    yield server, LogQueries(root)
+    server.stop()
+
+
+def screenshot_path(name: str, tmp_path: Path) -> Path:
+    """docs/NAME when FLOWLOGS_SCREENSHOTS=1 (`make screenshots`), else a scratch file: a test run
+    leaves the tree clean."""
+    return (ROOT / "docs" if os.environ.get("FLOWLOGS_SCREENSHOTS") == "1" else tmp_path) / name
 
 
 # -- browser -----------------------------------------------------------------------------

@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from pathlib import Path
-
 import pytest
-from conftest import start_server
+from conftest import screenshot_path
 from logs_page import LogsPage
 from playwright.sync_api import expect
 
-from dashboard.demo import generate_history
-from dashboard.queries import LogQueries
-
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def demo_server(tmp_path_factory):
-    root = tmp_path_factory.mktemp("demo") / "logs"
-    now = dt.datetime.now(dt.timezone.utc)
-    generate_history(root, days=30, per_day=60, seed=1, now=now)
-    server = start_server(root, root.parent / "server.log")
-    yield server, LogQueries(root)
-    server.stop()
-
-
-def test_demo_page_shows_groups_tabs_and_an_ai_step(demo_server, browser):
+def test_demo_page_shows_groups_tabs_and_an_ai_step(demo_server, browser, tmp_path):
     server, queries = demo_server
     page = browser.new_page(viewport={"width": 1600, "height": 1000})
     p = LogsPage(page, server.url).open()
@@ -46,11 +29,11 @@ def test_demo_page_shows_groups_tabs_and_an_ai_step(demo_server, browser):
     for label in ("System prompt", "User prompt", "AI reply"):
         expect(card).to_contain_text(label)
     page.mouse.move(0, 0)
-    page.screenshot(path=str(DOCS / "execution-logs.png"))
+    page.screenshot(path=str(screenshot_path("execution-logs.png", tmp_path)))
     page.close()
 
 
-def test_demo_failed_step_shows_error_and_input(demo_server, browser):
+def test_demo_failed_step_shows_error_and_input(demo_server, browser, tmp_path):
     server, queries = demo_server
     page = browser.new_page(viewport={"width": 1600, "height": 1200})
     p = LogsPage(page, server.url).open()
@@ -63,5 +46,5 @@ def test_demo_failed_step_shows_error_and_input(demo_server, browser):
     expect(card).to_contain_text(failure.error)
     expect(card.locator(".json-tree").first).to_be_visible()
     page.mouse.move(0, 0)
-    page.screenshot(path=str(DOCS / "failed-step.png"))
+    page.screenshot(path=str(screenshot_path("failed-step.png", tmp_path)))
     page.close()
