@@ -167,7 +167,7 @@ class ExecutionRows:
             f"Could not load the executions of {flow_name}: {exc}", "error"))
         self._watchers = [
             state.param.watch(lambda _: self.loader.request(), "revision"),
-            state.param.watch(lambda _: self.loader.request(spin=True), ["tab", *SCOPE_PARAMETERS]),
+            state.param.watch(lambda *_: self.loader.request(spin=True), ["tab", *SCOPE_PARAMETERS]),
             state.param.watch(self._pages_changed, "pages"),
         ]
         self.loader.request(spin=True)

@@ -183,7 +183,7 @@ class FlowGroupList(pn.viewable.Viewer):
         if executions != self.view.executions:
             self.view.executions = executions
 
-    def _tab_changed(self, _) -> None:
+    def _tab_changed(self, *_) -> None:
         self.shown = GROUPS_SHOWN
         self.loader.request(spin=True)
 

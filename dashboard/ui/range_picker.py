@@ -43,7 +43,7 @@ class RangePicker(pn.viewable.Viewer):
     def _bound_typed(self, name: str, text: str) -> None:
         setattr(self.state, name, text.strip())
 
-    def _state_changed(self, _) -> None:
+    def _state_changed(self, *_) -> None:
         self.presets.value = self.state.range
         self.since.value, self.until.value = self.state.since, self.state.until
         self.custom.visible = self.state.range == "custom"

@@ -5,6 +5,8 @@ Panel renders inside open shadow roots; Playwright's CSS locators reach into the
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Locator, Page, expect
 
 
@@ -97,3 +99,29 @@ class LogsPage:
 
     def notice(self) -> Locator:
         return self.page.locator(".notice")
+
+    # -- find: range, search, failure causes ---------------------------------------------------
+
+    def search(self, text: str) -> None:
+        box = self.page.locator(".search-box input")
+        box.fill(text)
+        box.press("Enter")
+        self.wait_loaded()
+
+    def search_text(self) -> str:
+        return self.page.locator(".search-box input").input_value()
+
+    def choose_range(self, label: str) -> None:
+        button = self.page.locator(".range-presets button", has_text=label)
+        button.click()
+        expect(button).to_have_class(re.compile(r"\bbk-active\b"))
+
+    def cause_card(self, cause: str) -> Locator:
+        return self.page.locator(f".failure-causes .card[data-cause={cause}]")
+
+    def cause_count(self, cause: str) -> int:
+        return int(self.cause_card(cause).locator(".count").inner_text().replace(",", ""))
+
+    def expanded_ids(self, flow: str) -> set[str]:
+        """The execution ids shown in an expanded group (its first page)."""
+        return {r.get_attribute("data-execution-id") for r in self.expand(flow).all()}
