@@ -11,6 +11,7 @@ import datetime as dt
 import os
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import msgspec
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .schema import (
     FAILURE_CAUSE_PATTERNS,
@@ -48,6 +50,10 @@ TOKEN_GROUPS = {  # grouping -> its columns in the token usage relation
 PHONE_LIKE = re.compile(r"\+?[\d\s().-]+")
 EXECUTION_ID_LIKE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F-]*")  # the start of a UUID, at least
 FULL_PHONE_DIGITS = 10  # E.164 numbers have 10-15 digits with their country code
+MATCHED_SCHEMA = pa.schema([("execution_id", pa.string()), ("day", pa.date32())])
+CAUSES_SCHEMA = pa.schema([("execution_id", pa.string()), ("day", pa.date32()),
+                           ("started_at", pa.timestamp("us", "UTC")), ("cause", pa.string())])
+DAY_CACHE_ROWS = 2_000_000  # rows of per-day search results kept (about 100 MB at most)
 
 EXECUTION_COLUMNS = """execution_id, flow_id, flow_name, status, trigger_type, trigger_phone,
     started_at, finished_at,
@@ -100,6 +106,7 @@ class LogQueries:
         self._con.execute("SET GLOBAL TimeZone = 'UTC'")
         self._lock = threading.Lock()
         self._rollups: dict[str, dict[str, pa.Table]] = {}  # kind -> file -> table
+        self._by_day: OrderedDict[tuple, pa.Table] = OrderedDict()  # (what, day, its files) -> rows
 
     # -- plumbing ---------------------------------------------------------------
 
@@ -109,11 +116,12 @@ class LogQueries:
         lo, hi = _day(since), _day(until)
         return [d for d in self.store.all_days() if (lo is None or d >= lo) and (hi is None or d <= hi)]
 
-    def _sql(self, body: str, params: dict[str, Any] | None = None, *, days=None, rows: bool = False):
+    def _sql(self, body: str, params: dict[str, Any] | None = None, *, days=None, rows: bool = False,
+             arrow: bool = False):
         """Run body with `executions` and `steps` defined over the visible files of `days`.
 
-        Returns a DataFrame, or with rows=True a list of dicts (no pandas: a point lookup
-        spends more time building a frame than reading the file).
+        Returns a DataFrame, with rows=True a list of dicts (no pandas: a point lookup spends
+        more time building a frame than reading the file), with arrow=True a pyarrow Table.
         """
 
         def run():
@@ -137,7 +145,8 @@ class LogQueries:
                     parts.append(merge(self.store.source(dataset, compacted, f"{dataset}_compacted"),
                                        merged=True))
                 relations[dataset] = " UNION ALL BY NAME ".join(f"({p})" for p in parts)
-            ctes = ",\n".join(f"{name} AS ({sql})" for name, sql in relations.items())
+            # (a body over registered tables alone still opens with a CTE: its own start with a comma)
+            ctes = ",\n".join(f"{name} AS ({sql})" for name, sql in relations.items()) or "no_files AS (SELECT 1)"
             sql = f"WITH {ctes}\n{body}"
             with self._lock:
                 cursor = self._con.cursor()
@@ -145,7 +154,10 @@ class LogQueries:
                 cursor.register(name, table)  # an in-memory table, queried by name
                 del bound[name]
             try:
-                result = cursor.execute(sql, {k: v for k, v in bound.items() if f"${k}" in sql})
+                values = {k: v for k, v in bound.items() if f"${k}" in sql}
+                if arrow:
+                    return cursor.sql(sql, params=values).to_arrow_table()
+                result = cursor.execute(sql, values)
                 if not rows:
                     return result.df()
                 names = [d[0] for d in result.description]
@@ -172,18 +184,44 @@ class LogQueries:
 
     # -- narrowing: search and failure cause ------------------------------------------------
 
-    @staticmethod
-    def _search_cte(search: str, params: dict) -> str:
-        """CTE `searched`: executions whose flow name, id, trigger phone, error, or any step's error or
-        AI reply contains the text, ignoring case; a phone number matches however it is written.
+    def _per_day(self, what: tuple, days: list[dt.date] | None, body: str, params: dict,
+                 schema: pa.Schema) -> pa.Table:
+        """Rows of `body` (a query over whole days returning a `day` column) for these days.
 
-        A scan of the range's day partitions. AI replies are most of the text, so a search that is
-        an execution id or a phone number does not read them (see README, "Search")."""
+        Each day's rows are kept while the day's files stay the same: a written, compacted or
+        deleted-from day lists other files. So under a live stream a search re-reads only the
+        days that changed (today), not the whole month."""
+        days = self.store.all_days() if days is None else days
+        keys = {day: (*what, day, *(self.store.files(ds, [day]) for ds in ("executions", "steps", "tombstones")))
+                for day in days}
+        keys = {day: tuple(tuple(k) if isinstance(k, list) else k for k in key) for day, key in keys.items()}
+        with self._lock:
+            missing = [day for day, key in keys.items() if key not in self._by_day]
+        if missing:
+            found = self._sql(body, params, days=missing, arrow=True).cast(schema)
+            for day in missing:
+                rows = found.filter(pc.equal(found["day"], pa.scalar(day, pa.date32())))
+                with self._lock:
+                    self._by_day[keys[day]] = rows
+        with self._lock:
+            tables = []
+            for key in keys.values():
+                self._by_day.move_to_end(key)
+                tables.append(self._by_day[key])
+            while sum(t.num_rows for t in self._by_day.values()) > DAY_CACHE_ROWS and len(self._by_day) > len(keys):
+                self._by_day.popitem(last=False)
+        return pa.concat_tables(tables) if tables else schema.empty_table()
+
+    def _searched(self, search: str, days: list[dt.date] | None) -> pa.Table:
+        """(execution_id, day) of executions whose flow name, id, trigger phone, error, or any step's
+        error or AI reply contains the text, ignoring case; a phone number matches however it is written.
+
+        A scan of the days' partitions, cached per day (see `_per_day`). AI replies are most of the
+        text, so a search that is a phone number or an execution id does not read them."""
         text = search.strip()
-        params["q"] = text.lower()
-        params["pattern"] = "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"  # ILIKE: 2x faster than lower()
+        params = {"q": text.lower(), "pattern": "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"}
         execution_tests = ["contains(lower(flow_name), $q)", "contains(lower(execution_id), $q)",
-                           "error ILIKE $pattern ESCAPE '\\'"]
+                           "error ILIKE $pattern ESCAPE '\\'"]  # ILIKE: twice as fast as lower() on long text
         step_tests = ["error ILIKE $pattern ESCAPE '\\'"]
         digits = phone_digits(text)
         if digits:
@@ -193,11 +231,10 @@ class LogQueries:
             execution_tests.append(f"ltrim(regexp_replace(trigger_phone, '[^0-9]', '', 'g'), '0') {test}")
         elif not EXECUTION_ID_LIKE.fullmatch(text):
             step_tests.append("ai_reply ILIKE $pattern ESCAPE '\\'")
-        return f"""
-            , searched AS (
-                SELECT execution_id, day FROM executions WHERE {' OR '.join(execution_tests)}
-                UNION
-                SELECT execution_id, day FROM steps WHERE {' OR '.join(step_tests)})"""
+        return self._per_day(("search", text.lower()), days, f"""
+            SELECT execution_id, day FROM executions WHERE {' OR '.join(execution_tests)}
+            UNION
+            SELECT execution_id, day FROM steps WHERE {' OR '.join(step_tests)}""", params, MATCHED_SCHEMA)
 
     def _classified_cte(self, where: str, params: dict) -> str:
         """CTE `classified`: the failed executions matching `where` (alias e), each with its failing
@@ -224,19 +261,23 @@ class LogQueries:
                        CASE {' '.join(cases)} ELSE '{FailureCause.OTHER.value}' END AS cause
                 FROM f)"""
 
+    def _causes(self, days: list[dt.date] | None) -> pa.Table:
+        """(execution_id, day, started_at, cause) of every failed execution of these days, cached per day."""
+        where, params = self._where(Tab.FAILED, None, None, alias="e")
+        return self._per_day(("causes",), days, f"""{self._classified_cte(where, params)}
+            SELECT execution_id, day, started_at, cause FROM classified""", params, CAUSES_SCHEMA)
+
     def _narrowing(self, since, until, search: str | None, cause: FailureCause | str | None,
                    params: dict) -> str:
         """CTEs ending in `matched(execution_id, day)`: what the search and the cause keep ('' for all)."""
         sets, ctes = [], ""
         if search and search.strip():
-            ctes += self._search_cte(search, params)
+            params["searched"] = self._searched(search, self._days(since, until))
             sets.append("SELECT execution_id, day FROM searched")
         if cause:
-            where, range_params = self._where(Tab.FAILED, since, until, alias="e")
-            params.update(range_params)
             params["cause"] = FailureCause(cause).value
-            ctes += self._classified_cte(where, params)
-            sets.append("SELECT execution_id, day FROM classified WHERE cause = $cause")
+            params["causes"] = self._causes(self._days(since, until))
+            sets.append("SELECT execution_id, day FROM causes WHERE cause = $cause")
         if not sets:
             return ""
         return f"{ctes}\n, matched AS ({' INTERSECT '.join(sets)})"
@@ -280,7 +321,7 @@ class LogQueries:
         narrowing = self._narrowing(since, until, search, cause, params)
         if narrowing:
             rolled, live = [], self._days(since, until)
-            where += " AND (execution_id, day) IN (SELECT (execution_id, day) FROM matched)"
+            where += " AND execution_id IN (SELECT execution_id FROM matched)"
         else:
             rolled, live = self._split_days(since, until, "rollups")
         params["rollups"] = self._cached_rollups("rollups", rolled)
@@ -357,7 +398,7 @@ class LogQueries:
         where, params = self._where(tab, since, until, flow_name)
         narrowing = self._narrowing(since, until, search, cause, params)
         if narrowing:
-            where += " AND (execution_id, day) IN (SELECT (execution_id, day) FROM matched)"
+            where += " AND execution_id IN (SELECT execution_id FROM matched)"
         params.update(limit=int(limit), offset=int(offset))
         return self._sql(f"""{narrowing}
             SELECT {EXECUTION_COLUMNS} FROM executions WHERE {where}
@@ -438,7 +479,7 @@ class LogQueries:
         where, params = self._where(Tab.FAILED, since, until, flow_name, alias="e")
         narrowing = self._narrowing(since, until, search, None, params)
         if narrowing:
-            where += " AND (e.execution_id, e.day) IN (SELECT (execution_id, day) FROM matched)"
+            where += " AND e.execution_id IN (SELECT execution_id FROM matched)"
         return self._sql(f"""{narrowing}{self._classified_cte(where, params)}
             SELECT * FROM classified ORDER BY started_at DESC""", params, days=self._days(since, until))
 
@@ -449,13 +490,20 @@ class LogQueries:
         Counted from the same rows as `failures()`, so each cause's total is what `failures()` lists."""
         if bucket not in ("day", "hour"):
             raise ValueError(f"bucket must be 'day' or 'hour', not {bucket!r}")
-        where, params = self._where(Tab.FAILED, since, until, alias="e")
+        params = {"causes": self._causes(self._days(since, until))}
+        where = ["true"]
+        if since is not None:
+            where.append("started_at >= $since")
+            params["since"] = _as_utc(since)
+        if until is not None:
+            where.append("started_at < $until")
+            params["until"] = _as_utc(until, end=True)
         narrowing = self._narrowing(since, until, search, None, params)
         if narrowing:
-            where += " AND (e.execution_id, e.day) IN (SELECT (execution_id, day) FROM matched)"
-        return self._sql(f"""{narrowing}{self._classified_cte(where, params)}
+            where.append("execution_id IN (SELECT execution_id FROM matched)")
+        return self._sql(f"""{narrowing}
             SELECT cause, date_trunc('{bucket}', started_at) AS bucket, count(*)::BIGINT AS failures
-            FROM classified GROUP BY ALL ORDER BY bucket, cause""", params, days=self._days(since, until))
+            FROM causes WHERE {' AND '.join(where)} GROUP BY ALL ORDER BY bucket, cause""", params)
 
 
 def phone_digits(text: str) -> str | None:
