@@ -50,9 +50,12 @@ TOKEN_GROUPS = {  # grouping -> its columns in the token usage relation
 PHONE_LIKE = re.compile(r"\+?[\d\s().-]+")
 EXECUTION_ID_LIKE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F-]*")  # the start of a UUID, at least
 FULL_PHONE_DIGITS = 10  # E.164 numbers have 10-15 digits with their country code
-MATCHED_SCHEMA = pa.schema([("execution_id", pa.string()), ("day", pa.date32())])
-CAUSES_SCHEMA = pa.schema([("execution_id", pa.string()), ("day", pa.date32()),
-                           ("started_at", pa.timestamp("us", "UTC")), ("cause", pa.string())])
+# What a search or a cause keeps of an execution: enough to count and group it, and find its page.
+NARROWED_SCHEMA = pa.schema([("execution_id", pa.string()), ("day", pa.date32()), ("flow_name", pa.string()),
+                             ("status", pa.string()), ("started_at", pa.timestamp("us", "UTC")),
+                             ("finished_at", pa.timestamp("us", "UTC"))])
+NARROWED_COLUMNS = ", ".join(NARROWED_SCHEMA.names)
+CAUSES_SCHEMA = NARROWED_SCHEMA.append(pa.field("cause", pa.string()))
 DAY_CACHE_ROWS = 2_000_000  # rows of per-day search results kept (about 100 MB at most)
 
 EXECUTION_COLUMNS = """execution_id, flow_id, flow_name, status, trigger_type, trigger_phone,
@@ -232,9 +235,10 @@ class LogQueries:
         elif not EXECUTION_ID_LIKE.fullmatch(text):
             step_tests.append("ai_reply ILIKE $pattern ESCAPE '\\'")
         return self._per_day(("search", text.lower()), days, f"""
-            SELECT execution_id, day FROM executions WHERE {' OR '.join(execution_tests)}
-            UNION
-            SELECT execution_id, day FROM steps WHERE {' OR '.join(step_tests)}""", params, MATCHED_SCHEMA)
+            SELECT {NARROWED_COLUMNS} FROM executions
+            WHERE {' OR '.join(execution_tests)}
+               OR execution_id IN (SELECT execution_id FROM steps WHERE {' OR '.join(step_tests)})""",
+                             params, NARROWED_SCHEMA)
 
     def _classified_cte(self, where: str, params: dict) -> str:
         """CTE `classified`: the failed executions matching `where` (alias e), each with its failing
@@ -262,25 +266,23 @@ class LogQueries:
                 FROM f)"""
 
     def _causes(self, days: list[dt.date] | None) -> pa.Table:
-        """(execution_id, day, started_at, cause) of every failed execution of these days, cached per day."""
+        """Every failed execution of these days with its failure cause, cached per day."""
         where, params = self._where(Tab.FAILED, None, None, alias="e")
         return self._per_day(("causes",), days, f"""{self._classified_cte(where, params)}
-            SELECT execution_id, day, started_at, cause FROM classified""", params, CAUSES_SCHEMA)
+            SELECT {NARROWED_COLUMNS}, cause FROM classified""", params, CAUSES_SCHEMA)
 
-    def _narrowing(self, since, until, search: str | None, cause: FailureCause | str | None,
-                   params: dict) -> str:
-        """CTEs ending in `matched(execution_id, day)`: what the search and the cause keep ('' for all)."""
-        sets, ctes = [], ""
+    def _narrowed(self, since, until, search: str | None, cause: FailureCause | str | None) -> pa.Table | None:
+        """The executions the search and the cause keep (NARROWED_SCHEMA; the range is not applied
+        yet, only its days), or None when neither is given."""
+        days = self._days(since, until)
+        kept = None
         if search and search.strip():
-            params["searched"] = self._searched(search, self._days(since, until))
-            sets.append("SELECT execution_id, day FROM searched")
+            kept = self._searched(search, days)
         if cause:
-            params["cause"] = FailureCause(cause).value
-            params["causes"] = self._causes(self._days(since, until))
-            sets.append("SELECT execution_id, day FROM causes WHERE cause = $cause")
-        if not sets:
-            return ""
-        return f"{ctes}\n, matched AS ({' INTERSECT '.join(sets)})"
+            causes = self._causes(days)
+            causes = causes.filter(pc.equal(causes["cause"], FailureCause(cause).value)).select(NARROWED_SCHEMA.names)
+            kept = causes if kept is None else kept.filter(pc.is_in(kept["execution_id"], causes["execution_id"]))
+        return kept
 
     # -- the page ---------------------------------------------------------------------
 
@@ -316,24 +318,23 @@ class LogQueries:
                   cause: FailureCause | str | None = None) -> tuple[str, dict, list[dt.date] | None]:
         """Executions per (flow, status) as a CTE named `activity`, its parameters, and the days it reads live.
 
-        A search or a cause narrows the executions row by row, so no day can come from its rollup then."""
+        A search or a cause counts its own table of kept executions instead (no day is read then)."""
         where, params = self._where(Tab.ALL, since, until, flow_name)
-        narrowing = self._narrowing(since, until, search, cause, params)
-        if narrowing:
-            rolled, live = [], self._days(since, until)
-            where += " AND execution_id IN (SELECT execution_id FROM matched)"
+        narrowed = self._narrowed(since, until, search, cause)
+        if narrowed is not None:
+            rolled, live, params["matched"] = [], [], narrowed
         else:
             rolled, live = self._split_days(since, until, "rollups")
         params["rollups"] = self._cached_rollups("rollups", rolled)
         flow_filter = "" if flow_name is None else "WHERE flow_name = $flow_name"
-        cte = f"""{narrowing}
+        cte = f"""
             , activity AS (
                 SELECT flow_name, status, runs, last_started_at, last_activity_at
                 FROM rollups {flow_filter}
                 UNION ALL
                 SELECT flow_name, status, count(*), max(started_at),
                        max(greatest(started_at, coalesce(finished_at, started_at)))
-                FROM executions WHERE {where} GROUP BY flow_name, status)"""
+                FROM {'executions' if narrowed is None else 'matched'} WHERE {where} GROUP BY flow_name, status)"""
         return cte, params, live
 
     def _cached_rollups(self, kind: str, files: list[str]) -> pa.Table:
@@ -396,14 +397,19 @@ class LogQueries:
         `search` keeps executions whose flow name, id, trigger phone, error, or a step's error or AI
         reply contains the text; `cause` keeps failed executions of that failure cause."""
         where, params = self._where(tab, since, until, flow_name)
-        narrowing = self._narrowing(since, until, search, cause, params)
-        if narrowing:
-            where += " AND execution_id IN (SELECT execution_id FROM matched)"
         params.update(limit=int(limit), offset=int(offset))
-        return self._sql(f"""{narrowing}
-            SELECT {EXECUTION_COLUMNS} FROM executions WHERE {where}
-            ORDER BY started_at DESC, execution_id DESC LIMIT $limit OFFSET $offset""",
-                         params, days=self._days(since, until))
+        page = f"WHERE {where} ORDER BY started_at DESC, execution_id DESC LIMIT $limit OFFSET $offset"
+        narrowed = self._narrowed(since, until, search, cause)
+        if narrowed is None:
+            return self._sql(f"SELECT {EXECUTION_COLUMNS} FROM executions {page}", params,
+                             days=self._days(since, until))
+        # the page's ids from the kept executions, then their rows from just their days
+        params["matched"] = narrowed
+        kept = self._sql(f"SELECT execution_id, day FROM matched {page}", params, rows=True)
+        return self._sql(f"""
+            SELECT {EXECUTION_COLUMNS} FROM executions WHERE execution_id IN (SELECT unnest($ids))
+            ORDER BY started_at DESC, execution_id DESC""", {"ids": [r["execution_id"] for r in kept]},
+                         days=sorted({r["day"] for r in kept}) or self._days(since, until))
 
     def execution(self, execution_id: str) -> dict | None:
         """One execution with every field and its steps in order; None if there is none."""
@@ -477,10 +483,11 @@ class LogQueries:
                  search: str | None = None) -> pd.DataFrame:
         """Failed executions (failed or completed with errors), their failing step and its cause."""
         where, params = self._where(Tab.FAILED, since, until, flow_name, alias="e")
-        narrowing = self._narrowing(since, until, search, None, params)
-        if narrowing:
+        narrowed = self._narrowed(since, until, search, None)
+        if narrowed is not None:
+            params["matched"] = narrowed
             where += " AND e.execution_id IN (SELECT execution_id FROM matched)"
-        return self._sql(f"""{narrowing}{self._classified_cte(where, params)}
+        return self._sql(f"""{self._classified_cte(where, params)}
             SELECT * FROM classified ORDER BY started_at DESC""", params, days=self._days(since, until))
 
     def failure_causes(self, since=None, until=None, *, search: str | None = None,
@@ -498,10 +505,11 @@ class LogQueries:
         if until is not None:
             where.append("started_at < $until")
             params["until"] = _as_utc(until, end=True)
-        narrowing = self._narrowing(since, until, search, None, params)
-        if narrowing:
-            where.append("execution_id IN (SELECT execution_id FROM matched)")
-        return self._sql(f"""{narrowing}
+        narrowed = self._narrowed(since, until, search, None)
+        if narrowed is not None:
+            params["causes"] = params["causes"].filter(pc.is_in(params["causes"]["execution_id"],
+                                                                narrowed["execution_id"]))
+        return self._sql(f"""
             SELECT cause, date_trunc('{bucket}', started_at) AS bucket, count(*)::BIGINT AS failures
             FROM causes WHERE {' AND '.join(where)} GROUP BY ALL ORDER BY bucket, cause""", params)
 
