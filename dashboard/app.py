@@ -2,7 +2,10 @@
 
     FLOWLOGS_DATA=data/logs panel serve dashboard/app.py --address 127.0.0.1 --port 5006
 
-`flowlogs serve` (dashboard.server.serve) serves the same page.
+`flowlogs serve` (dashboard.server.serve) serves the same page, and is the way to sign in
+with roles. Here Panel's own flags sign in (`--basic-auth`, `--oauth-provider`,
+`--cookie-secret`); FLOWLOGS_USERS (a flowlogs users file) or FLOWLOGS_ADMINS give the
+roles, FLOWLOGS_MASK_PHONES / FLOWLOGS_HIDE_AI_TEXT the privacy options (dashboard/auth.py).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import os
 
 import panel as pn
 
+from dashboard.auth import AccessConfig
 from dashboard.ui.page import create_page
 from dashboard.ui.upkeep import start_compaction, start_retention
 
@@ -18,10 +22,13 @@ DATA_DIR = os.environ.get("FLOWLOGS_DATA", "data/logs")
 RETENTION_DAYS = int(os.environ.get("FLOWLOGS_RETENTION_DAYS", "30"))
 COMPACT_INTERVAL = float(os.environ.get("FLOWLOGS_COMPACT_INTERVAL", "300"))  # seconds; 0 turns it off
 
-pn.extension(notifications=False)
+# the token page's table: loaded up front, or a session opened before it (a health check) leaves
+# the next sessions without its JavaScript, and their page never loads
+pn.extension("tabulator", notifications=False)
 
 if __name__.startswith("bokeh"):
     start_retention(DATA_DIR, days=RETENTION_DAYS)  # once per process, whatever the number of sessions
     if COMPACT_INTERVAL:
         start_compaction(DATA_DIR, interval=COMPACT_INTERVAL)
-    create_page(DATA_DIR).servable(title="Execution Logs · flowlogs")
+    ACCESS = AccessConfig.from_env(panel_auth=bool(pn.config.basic_auth or pn.config.oauth_provider))
+    create_page(DATA_DIR, access=ACCESS).servable(title="Execution Logs · flowlogs")

@@ -17,9 +17,10 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from .prices import PriceFileError
 from .queries import TOKEN_GROUPS, LogQueries, parse_json_field, parse_time
 from .reports import TOKEN_FORMATS, TokenReport
-from .schema import Tab
+from .schema import MAX_FIELD_BYTES, MIN_FIELD_BYTES, Tab
 from .store import DEFAULT_RETENTION_DAYS, ExecutionNotFound, ExecutionRunning, Store
 
 app = typer.Typer(help="Execution logs of flows: record, ingest, query, delete and retain.",
@@ -33,6 +34,9 @@ Status = Annotated[Tab, typer.Option("--status", help="Filter tab.", case_sensit
 Since = Annotated[str | None, typer.Option(help="From this date or time (ISO 8601, UTC if no zone).")]
 Until = Annotated[str | None, typer.Option(help="Up to this date (inclusive) or time.")]
 DEFAULT_DATA = Path("data/logs")
+PricesFile = Annotated[Path | None, typer.Option(
+    "--prices", exists=True, dir_okay=False,
+    help="Price file (TOML) for the estimated cost; default: FLOWLOGS_PRICES, else prices.toml in --data.")]
 
 
 # -- output helpers ----------------------------------------------------------------
@@ -155,9 +159,16 @@ def demo(data: DataDir = DEFAULT_DATA,
 
 @app.command()
 def ingest(file: Annotated[str, typer.Argument(help="A JSON-lines file of events, or - for stdin.")],
-           data: DataDir = DEFAULT_DATA):
+           data: DataDir = DEFAULT_DATA,
+           max_field_bytes: Annotated[int, typer.Option(
+               envvar="FLOWLOGS_MAX_FIELD_BYTES", min=MIN_FIELD_BYTES,
+               help="Payload fields (prompts, reply, error, input/output) over this many UTF-8 bytes are stored "
+                    "cut, with a warning on the step.")] = MAX_FIELD_BYTES,
+           max_line_bytes: Annotated[int | None, typer.Option(
+               envvar="FLOWLOGS_MAX_LINE_BYTES", min=1024,
+               help="Longer lines are rejected unread. [default: 16 x --max-field-bytes, at least 16 MB]")] = None):
     """Store the events of a JSON-lines file (EVENTS.md). Exit status 1 if any line was rejected."""
-    from .ingest import ingest_lines
+    from .ingest import ingest_stream
     from .writer import WriteFailed, Writer
 
     if file == "-":
@@ -169,15 +180,20 @@ def ingest(file: Annotated[str, typer.Argument(help="A JSON-lines file of events
         stream, size = path.open("rb"), path.stat().st_size
     try:
         with _progress(f"ingesting {file}", total=size) as advance, \
-                Writer(data, max_rows=20_000, flush_interval=None) as writer:
-            report = ingest_lines(stream, writer, progress=advance)
+                Writer(data, max_rows=20_000, flush_interval=None, max_field_bytes=max_field_bytes) as writer:
+            report = ingest_stream(stream, writer, progress=advance, max_line_bytes=max_line_bytes)
     except WriteFailed as exc:
-        _fail(str(exc))
+        _fail(f"could not write to the data directory {exc.directory}: {exc.reason}. The events since the last "
+              "successful flush are not stored; run the same ingest again once it is writable (events already "
+              "stored are stored once).")
     finally:
         stream.close() if file != "-" else None
     for rejection in report.rejected:
         sys.stderr.write(f"{rejection}\n")
     written = report.written
+    if report.truncated:
+        err.print(f"cut {report.truncated:,} payload fields over {max_field_bytes:,} bytes (a warning on each step "
+                  "says how much)")
     err.print(f"stored {report.accepted:,} events, rejected {len(report.rejected):,} lines"
               + (f", {written.pending:,} wait for their execution_started" if written.pending else "")
               + (f", {written.dropped_deleted:,} belong to deleted executions" if written.dropped_deleted else ""))
@@ -261,7 +277,8 @@ def tokens(data: DataDir = DEFAULT_DATA,
            as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
            output: Annotated[Path | None, typer.Option(
                "--output", "-o", help="Write to this file instead of stdout (html: default tokens-report.html).",
-               dir_okay=False)] = None):
+               dir_okay=False)] = None,
+           prices: PricesFile = None):
     """Token usage and estimated cost of AI steps by day, flow, node or model: a table, CSV, JSON, or an
     HTML report with charts that opens offline (the same report as notebooks/token_usage.ipynb)."""
     if by not in TOKEN_GROUPS:
@@ -273,7 +290,10 @@ def tokens(data: DataDir = DEFAULT_DATA,
         if fmt not in ("table", "json"):
             raise typer.BadParameter(f"--json is --format json; it conflicts with --format {fmt}", param_hint="--json")
         fmt = "json"
-    report = TokenReport.load(data, _time(since), _time(until))
+    try:
+        report = TokenReport.load(data, _time(since), _time(until), prices=prices)
+    except PriceFileError as exc:
+        _fail(str(exc))
     if fmt == "html":
         path = output or Path("tokens-report.html")
         try:
@@ -333,11 +353,14 @@ def failures(data: DataDir = DEFAULT_DATA, since: Since = None, until: Until = N
 
 @app.command()
 def delete(execution_id: str, data: DataDir = DEFAULT_DATA):
-    """Delete one execution and its steps from disk (running ones are refused)."""
+    """Delete one execution and its steps from disk (running ones are refused). Written to the audit log."""
     try:
         day = Store(data).delete_execution(execution_id)
     except (ExecutionNotFound, ExecutionRunning) as exc:
+        _audit(data, "delete", "not found" if isinstance(exc, ExecutionNotFound) else "refused: running",
+               execution_ids=[execution_id])
         _fail(str(exc))
+    _audit(data, "delete", "deleted", execution_ids=[execution_id])
     err.print(f"deleted execution {escape(execution_id)} (day {day})")
 
 
@@ -351,8 +374,40 @@ def clear(data: DataDir = DEFAULT_DATA,
     if not yes:
         typer.confirm(f"Delete {doomed:,} executions ({tab_counts['running']:,} running ones are kept)?", abort=True)
     with _progress("clearing", total=len(store.all_days())) as advance:
-        deleted = store.clear_all(progress=advance)
+        try:
+            deleted = store.clear_all(progress=advance)
+        except Exception as exc:
+            _audit(data, "clear", f"failed: {exc}")
+            raise
+    _audit(data, "clear", "deleted", count=deleted)
     err.print(f"deleted {deleted:,} executions; {tab_counts['running']:,} running ones kept")
+
+
+def _audit(data: Path, action: str, outcome: str, **target) -> None:
+    """Who deleted what and when (dashboard/audit.py); the command line's user is the login name."""
+    from .audit import AuditLog, cli_user
+
+    if data.is_dir():  # a mistyped --data is not worth a new directory
+        AuditLog(data).record(user=cli_user(), role="admin", via="cli", action=action, outcome=outcome, **target)
+
+
+@app.command()
+def audit(data: DataDir = DEFAULT_DATA, as_json: AsJson = False,
+          limit: Annotated[int, typer.Option(min=1, help="The most recent entries only.")] = 100):
+    """Who deleted what and when: every delete and Clear all, from the dashboard and the command line,
+    including refused attempts."""
+    from .audit import AuditLog
+
+    entries = AuditLog(data).entries()[-limit:]
+    if as_json:
+        _emit_json(entries)
+    elif not entries:
+        err.print("the audit log is empty: nothing was deleted")
+    else:
+        for entry in entries:
+            entry["what"] = ", ".join(entry.get("execution_ids") or []) or (
+                f"{entry['count']:,} executions" if "count" in entry else "")
+        _table(entries, ["at", "user", "role", "via", "action", "what", "outcome"], title="Audit log")
 
 
 @app.command()
@@ -400,17 +455,56 @@ def compact(data: DataDir = DEFAULT_DATA):
 @app.command()
 def serve(data: DataDir = DEFAULT_DATA,
           port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = 5006,
-          address: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+          address: Annotated[str, typer.Option(
+              help="Address to listen on. Anything but 127.0.0.1, ::1 or localhost needs --users or --oauth-provider."
+          )] = "127.0.0.1",
           retention_days: Annotated[int, typer.Option(min=1, help="Days of logs to keep.")] = DEFAULT_RETENTION_DAYS,
           retention_interval: Annotated[float, typer.Option(help="Seconds between retention runs.")] = 86400,
           live_demo: Annotated[bool, typer.Option(help="Also produce live demo executions.")] = False,
-          show: Annotated[bool, typer.Option(help="Open a browser.")] = False):
+          show: Annotated[bool, typer.Option(help="Open a browser.")] = False,
+          prices: PricesFile = None,
+          users: Annotated[Path | None, typer.Option(
+              envvar="FLOWLOGS_USERS", dir_okay=False,
+              help='Sign in with a users file (JSON or TOML): {"alice": {"password": "...", "role": "admin"}}; '
+                   "roles are viewer (reads) and admin (may also delete).")] = None,
+          oauth_provider: Annotated[str | None, typer.Option(
+              envvar="FLOWLOGS_OAUTH_PROVIDER", help="Sign in with Panel's OAuth: github, google, azure, okta, ...")]
+          = None,
+          oauth_key: Annotated[str | None, typer.Option(envvar="FLOWLOGS_OAUTH_KEY", help="OAuth client id.")] = None,
+          oauth_secret: Annotated[str | None, typer.Option(
+              envvar="FLOWLOGS_OAUTH_SECRET", help="OAuth client secret (better from the environment).")] = None,
+          oauth_redirect_uri: Annotated[str | None, typer.Option(
+              envvar="FLOWLOGS_OAUTH_REDIRECT_URI", help="OAuth redirect URI, if not this server's /login.")] = None,
+          admins: Annotated[str | None, typer.Option(
+              envvar="FLOWLOGS_ADMINS", help="With OAuth: comma-separated user names that are admins; "
+                                             "everyone else is a viewer.")] = None,
+          cookie_secret: Annotated[str | None, typer.Option(
+              envvar="FLOWLOGS_COOKIE_SECRET", help="Signs the login cookie; required with sign-in "
+                                                    "(better from the environment).")] = None,
+          allow_origin: Annotated[list[str] | None, typer.Option(
+              help="Another host[:port] the browser reaches the server by (reverse proxy, LAN name).")] = None,
+          mask_phones: Annotated[bool, typer.Option(
+              envvar="FLOWLOGS_MASK_PHONES", help="Show phone numbers as +49 151 ••• 678 to everyone.")] = False,
+          hide_ai_text: Annotated[bool, typer.Option(
+              envvar="FLOWLOGS_HIDE_AI_TEXT", help="Hide AI prompts and replies from viewers.")] = False):
     """Serve the Execution Logs dashboard."""
+    from .auth import AccessConfig, AccessError, check_listen
     from .server import serve as serve_dashboard
 
-    err.print(f"serving {data} at http://{address}:{port}/ (Ctrl+C to stop)")
+    try:
+        access = AccessConfig.from_options(
+            users_file=users, oauth_provider=oauth_provider, oauth_key=oauth_key, oauth_secret=oauth_secret,
+            oauth_redirect_uri=oauth_redirect_uri, admins=admins, cookie_secret=cookie_secret,
+            mask_phones=mask_phones, hide_ai_text=hide_ai_text)
+        check_listen(address, access)
+    except AccessError as exc:
+        _fail(str(exc), 2)
+    how = ("basic auth, " + f"{len(access.users)} users" if access.users else
+           f"OAuth ({access.oauth_provider})" if access.oauth_provider else "no sign-in, loopback only")
+    err.print(f"serving {escape(str(data))} at http://{address}:{port}/ ({escape(how)}; Ctrl+C to stop)")
     serve_dashboard(data, port=port, address=address, show=show, retention_days=retention_days,
-                    retention_interval=retention_interval, live_demo=live_demo)
+                    retention_interval=retention_interval, live_demo=live_demo, prices=prices, access=access,
+                    allow_origins=tuple(allow_origin or ()))
 
 
 if __name__ == "__main__":

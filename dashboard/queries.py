@@ -7,6 +7,7 @@ Time ranges are on the execution's start and prune whole day partitions.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import re
@@ -215,13 +216,14 @@ class LogQueries:
                 self._by_day.popitem(last=False)
         return pa.concat_tables(tables) if tables else schema.empty_table()
 
-    def _searched(self, search: str, days: list[dt.date] | None) -> pa.Table:
+    def _searched(self, search: str | Search, days: list[dt.date] | None) -> pa.Table:
         """(execution_id, day) of executions whose flow name, id, trigger phone, error, or any step's
         error or AI reply contains the text, ignoring case; a phone number matches however it is written.
 
         A scan of the days' partitions, cached per day (see `_per_day`). AI replies are most of the
         text, so a search that is a phone number or an execution id does not read them."""
-        text = search.strip()
+        search = search if isinstance(search, Search) else Search(search)
+        text = search.text.strip()
         params = {"q": text.lower(), "pattern": "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"}
         execution_tests = ["contains(lower(flow_name), $q)", "contains(lower(execution_id), $q)",
                            "error ILIKE $pattern ESCAPE '\\'"]  # ILIKE: twice as fast as lower() on long text
@@ -232,9 +234,9 @@ class LogQueries:
             # a whole number must be that number; a part of one (fewer digits) may be anywhere in it
             test = "= $digits" if len(digits) >= FULL_PHONE_DIGITS else "LIKE '%' || $digits || '%'"
             execution_tests.append(f"ltrim(regexp_replace(trigger_phone, '[^0-9]', '', 'g'), '0') {test}")
-        elif not EXECUTION_ID_LIKE.fullmatch(text):
+        elif search.ai_replies and not EXECUTION_ID_LIKE.fullmatch(text):
             step_tests.append("ai_reply ILIKE $pattern ESCAPE '\\'")
-        return self._per_day(("search", text.lower()), days, f"""
+        return self._per_day(("search", text.lower(), search.ai_replies), days, f"""
             SELECT {NARROWED_COLUMNS} FROM executions
             WHERE {' OR '.join(execution_tests)}
                OR execution_id IN (SELECT execution_id FROM steps WHERE {' OR '.join(step_tests)})""",
@@ -276,7 +278,7 @@ class LogQueries:
         yet, only its days), or None when neither is given."""
         days = self._days(since, until)
         kept = None
-        if search and search.strip():
+        if search and str(search).strip():
             kept = self._searched(search, days)
         if cause:
             causes = self._causes(days)
@@ -512,6 +514,19 @@ class LogQueries:
         return self._sql(f"""
             SELECT cause, date_trunc('{bucket}', started_at) AS bucket, count(*)::BIGINT AS failures
             FROM causes WHERE {' AND '.join(where)} GROUP BY ALL ORDER BY bucket, cause""", params)
+
+
+@dataclasses.dataclass(frozen=True)
+class Search:
+    """A search text; `ai_replies=False` leaves AI replies out of it (for viewers who may not read
+    them: a match would tell what a hidden reply says). Wherever a search is taken, a plain str
+    is `Search(text)`."""
+
+    text: str
+    ai_replies: bool = True
+
+    def __str__(self) -> str:
+        return self.text
 
 
 def phone_digits(text: str) -> str | None:

@@ -54,10 +54,21 @@ def _json(value: Any) -> msgspec.Raw:
 
 
 class Recorder:
-    """Creates execution records; owns a Writer unless one is given."""
+    """Creates execution records; owns a Writer unless one is given.
 
-    def __init__(self, target: Writer | Store | str | os.PathLike, *, clock: Clock = utcnow):
-        self.writer = target if isinstance(target, Writer) else Writer(target)
+    Payload fields (prompts, reply, error, input/output) over `max_field_bytes` are stored cut,
+    with a warning on the step; the limit of a Writer passed in is that Writer's own.
+    """
+
+    def __init__(self, target: Writer | Store | str | os.PathLike, *, clock: Clock = utcnow,
+                 max_field_bytes: int | None = None):
+        if isinstance(target, Writer):
+            if max_field_bytes is not None and max_field_bytes != target.max_field_bytes:
+                raise ValueError("set max_field_bytes on the Writer given to the Recorder")
+            self.writer = target
+        else:
+            limit = {} if max_field_bytes is None else {"max_field_bytes": max_field_bytes}
+            self.writer = Writer(target, **limit)
         self.clock = clock
 
     def execution(self, flow_name: str, *, flow_id: str | None = None, trigger: str | TriggerType = "manual",

@@ -10,9 +10,12 @@ files hold agree to the token.
     report.charts()                   # hvplot charts: daily trend, top flows, nodes, models
     report.save_html("tokens.html", by="day")   # one file that opens without a server
 
-Cost is an estimate from a price table, model -> USD per million prompt and completion
-tokens (`DEFAULT_PRICES`). A model the table does not know is shown as "unknown price"
-and its tokens are counted in `unpriced_tokens`; it is never priced at zero.
+Cost is an estimate from a price table, model -> price per million prompt and completion
+tokens: the user's price file (`dashboard.prices`: `prices.toml` in the data directory,
+`FLOWLOGS_PRICES`, or a file given to `load`), which the dashboard's Token usage page
+reads too. A model the table does not know is shown as "unknown price" and its tokens
+are counted in `unpriced_tokens`; it is never priced at zero. `cost_usd` is in the
+table's currency (USD unless the price file says otherwise).
 
 Charts and HTML import hvplot and Panel lazily: frames and CSV work without them.
 """
@@ -27,14 +30,24 @@ import math
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from .prices import (
+    DEFAULT_PRICES,
+    ModelPrice,
+    Prices,
+    PriceSpec,
+    format_money,
+    load_prices,
+    price_table,
+)
 from .queries import TOKEN_GROUPS, LogQueries, parse_time
 from .store import Store
+
+__all__ = ["DEFAULT_PRICES", "ModelPrice", "Prices", "TokenReport", "UNKNOWN_PRICE", "price_table", "usage_detail"]
 
 UNKNOWN_PRICE = "unknown price"
 TOKEN_FORMATS = ("table", "csv", "json", "html")  # what `flowlogs tokens --format` writes
@@ -42,77 +55,6 @@ TOKEN_COLUMNS = ["prompt_tokens", "completion_tokens", "total_tokens", "ai_steps
 COST_COLUMNS = ["cost_usd", "unpriced_tokens", "cost"]
 PRICE_COLUMNS = ["prompt_usd_per_1m", "completion_usd_per_1m"]
 COST_DIGITS = 6  # costs are rounded to micro-dollars
-
-
-@dataclass(frozen=True)
-class ModelPrice:
-    """USD per million tokens."""
-
-    prompt: float
-    completion: float
-
-    def __post_init__(self):
-        for name in ("prompt", "completion"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-                raise ValueError(f"{name}: a price is a non-negative number of USD per million tokens, not {value!r}")
-
-
-# List prices (USD per million tokens) of the models flows commonly call. One place
-# to change them; `price_table()` takes a dict of the same shape (e.g. from a config file).
-DEFAULT_PRICES: dict[str, ModelPrice] = {
-    "gpt-4o": ModelPrice(2.50, 10.00),
-    "gpt-4o-mini": ModelPrice(0.15, 0.60),
-    "gpt-4.1": ModelPrice(2.00, 8.00),
-    "gpt-4.1-mini": ModelPrice(0.40, 1.60),
-    "gpt-4.1-nano": ModelPrice(0.10, 0.40),
-    "gpt-3.5-turbo": ModelPrice(0.50, 1.50),
-    "o3-mini": ModelPrice(1.10, 4.40),
-    "claude-3-5-sonnet": ModelPrice(3.00, 15.00),
-    "claude-3-7-sonnet": ModelPrice(3.00, 15.00),
-    "claude-sonnet-4": ModelPrice(3.00, 15.00),
-    "claude-3-5-haiku": ModelPrice(0.80, 4.00),
-    "claude-3-haiku": ModelPrice(0.25, 1.25),
-    "claude-opus-4": ModelPrice(15.00, 75.00),
-    "gemini-1.5-flash": ModelPrice(0.075, 0.30),
-    "gemini-1.5-pro": ModelPrice(1.25, 5.00),
-    "gemini-2.0-flash": ModelPrice(0.10, 0.40),
-    "mistral-small": ModelPrice(0.20, 0.60),
-    "mistral-large": ModelPrice(2.00, 6.00),
-}
-
-PriceSpec = ModelPrice | Mapping[str, float] | tuple[float, float] | list[float]
-
-
-def price_table(prices: Mapping[str, PriceSpec] | None = None) -> dict[str, ModelPrice]:
-    """A normalised price table; None gives DEFAULT_PRICES.
-
-    Each value may be a ModelPrice, a `{"prompt": x, "completion": y}` mapping (the
-    shape a JSON or TOML config file gives) or a `(prompt, completion)` pair.
-    A ValueError names the model whose entry is wrong.
-    """
-    if prices is None:
-        return dict(DEFAULT_PRICES)
-    table = {}
-    for model, spec in prices.items():
-        try:
-            if isinstance(spec, ModelPrice):
-                price = spec
-            elif isinstance(spec, Mapping):
-                unknown = set(spec) - {"prompt", "completion"}
-                if unknown:
-                    raise ValueError(f"unknown keys {sorted(unknown)}; expected prompt and completion")
-                price = ModelPrice(spec["prompt"], spec["completion"])
-            elif isinstance(spec, (tuple, list)) and len(spec) == 2:
-                price = ModelPrice(*spec)
-            else:
-                raise ValueError(f"expected {{'prompt': USD, 'completion': USD}}, not {spec!r}")
-        except KeyError as exc:
-            raise ValueError(f"price of {model!r}: missing {exc.args[0]!r}") from None
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"price of {model!r}: {exc}") from None
-        table[str(model)] = price
-    return table
 
 
 # ---------------------------------------------------------------------------
@@ -149,18 +91,16 @@ def with_cost(frame: pd.DataFrame, prices: Mapping[str, ModelPrice]) -> pd.DataF
 
 
 def format_usd(value: float) -> str:
-    if value != 0 and abs(value) < 0.01:
-        return f"${value:.4f}"
-    return f"${value:,.2f}"
+    return format_money(value, "USD")
 
 
-def cost_text(cost_usd: float, unpriced_tokens: int) -> str:
+def cost_text(cost_usd: float, unpriced_tokens: int, currency: str = "USD") -> str:
     """The cost as people read it: `$1.23`, `unknown price`, or both when a group mixes models."""
     if unpriced_tokens and (cost_usd is None or math.isnan(cost_usd)):
         return UNKNOWN_PRICE
     if unpriced_tokens:
-        return f"{format_usd(cost_usd)} + {UNKNOWN_PRICE} for {unpriced_tokens:,} tokens"
-    return format_usd(0.0 if cost_usd is None or math.isnan(cost_usd) else cost_usd)
+        return f"{format_money(cost_usd, currency)} + {UNKNOWN_PRICE} for {unpriced_tokens:,} tokens"
+    return format_money(0.0 if cost_usd is None or math.isnan(cost_usd) else cost_usd, currency)
 
 
 def _group(detail: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -178,20 +118,29 @@ def _group(detail: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 class TokenReport:
     """Token usage and estimated cost of one data root over one time range."""
 
-    def __init__(self, detail: pd.DataFrame, prices: Mapping[str, PriceSpec] | None = None, *,
+    def __init__(self, detail: pd.DataFrame, prices: Prices | Mapping[str, PriceSpec] | None = None, *,
                  since=None, until=None):
-        self.prices = price_table(prices)
+        """`prices`: a Prices (from a price file, with its currency), a plain dict, or None for DEFAULT_PRICES."""
+        if isinstance(prices, Prices):
+            self.prices, self.currency = dict(prices.models), prices.currency
+        else:
+            self.prices, self.currency = price_table(prices), "USD"
         self.since, self.until = since, until
         self.detail = with_cost(detail, self.prices)
 
     @classmethod
     def load(cls, data: str | os.PathLike | Store | LogQueries, since=None, until=None,
-             prices: Mapping[str, PriceSpec] | None = None) -> TokenReport:
+             prices: Prices | Mapping[str, PriceSpec] | str | os.PathLike | None = None) -> TokenReport:
         """The report of a data root (or an existing LogQueries) from `since` up to `until`.
 
         Bounds are dates (whole UTC days, `until` inclusive), aware datetimes, or their ISO 8601 text.
+        `prices`: a dict or Prices; a path of a price file; None for the data root's own price file
+        (FLOWLOGS_PRICES, else prices.toml in the data root, written with DEFAULT_PRICES if missing).
+        A malformed price file raises dashboard.prices.PriceFileError.
         """
         queries = data if isinstance(data, LogQueries) else LogQueries(data)
+        if prices is None or isinstance(prices, (str, os.PathLike)):
+            prices = load_prices(queries.store.root, prices)
         since, until = parse_time(since), parse_time(until)
         return cls(usage_detail(queries, since, until), prices, since=since, until=until)
 
@@ -210,7 +159,8 @@ class TokenReport:
         if by == "model":
             frame["prompt_usd_per_1m"] = frame["model"].map(lambda m: self._price(m, "prompt"))
             frame["completion_usd_per_1m"] = frame["model"].map(lambda m: self._price(m, "completion"))
-        frame["cost"] = [cost_text(c, u) for c, u in zip(frame["cost_usd"], frame["unpriced_tokens"], strict=True)]
+        frame["cost"] = [cost_text(c, u, self.currency)
+                         for c, u in zip(frame["cost_usd"], frame["unpriced_tokens"], strict=True)]
         columns = keys + TOKEN_COLUMNS + COST_COLUMNS + (PRICE_COLUMNS if by == "model" else [])
         return frame[columns].reset_index(drop=True)
 
@@ -225,7 +175,8 @@ class TokenReport:
         cost = round(float(detail["cost_usd"].sum(min_count=1)), COST_DIGITS) if len(detail) else math.nan
         out: dict[str, Any] = {c: int(detail[c].sum()) for c in TOKEN_COLUMNS + ["unpriced_tokens"]}
         out["cost_usd"] = None if math.isnan(cost) else cost
-        out["cost"] = cost_text(cost if len(detail) else 0.0, out["unpriced_tokens"])
+        out["cost"] = cost_text(cost if len(detail) else 0.0, out["unpriced_tokens"], self.currency)
+        out["currency"] = self.currency
         out["unpriced_models"] = sorted(unpriced["model"].unique().tolist())
         out["first_day"], out["last_day"] = self.day_range()
         return out
@@ -233,7 +184,7 @@ class TokenReport:
     def day_range(self) -> tuple[dt.date | None, dt.date | None]:
         """The days the report covers: the range asked for, else the days that have AI steps."""
         first = _as_date(self.since)
-        last = _as_date(self.until)
+        last = _as_date(self.until, end=True)
         if len(self.detail):
             days = pd.to_datetime(self.detail["day"])
             first = first or days.min().date()
@@ -244,8 +195,8 @@ class TokenReport:
         """Tokens and cost per day and model, every day of the range present (zeros where none)."""
         frame = _group(self.detail, ["day", "model"])
         first, last = self.day_range()
-        if first is None:
-            return frame
+        if first is None or last is None or not len(frame):
+            return frame  # no AI steps: no days to fill
         days = pd.date_range(first, last, freq="D").astype(frame["day"].dtype)
         full = pd.MultiIndex.from_product([days, sorted(frame["model"].unique())], names=["day", "model"])
         frame = frame.set_index(["day", "model"]).reindex(full)
@@ -282,62 +233,37 @@ class TokenReport:
 
     # -- charts -----------------------------------------------------------------------
 
-    def charts(self, top: int = 10) -> dict[str, Any]:
-        """The report's hvplot charts, by name; the notebook and the HTML report show these."""
-        # hvPlotTabular(frame) is frame.hvplot without importing hvplot.pandas, whose import (re-run in
-        # every notebook cell by hvplot's design) would embed the plotting JavaScript again each time
-        from hvplot import hvPlotTabular as plot
-
-        charts: dict[str, Any] = {}
+    def chart_data(self, top: int = 10) -> dict[str, pd.DataFrame]:
+        """The frame behind each chart, by chart name (see `chart`); empty when there are no AI steps."""
         daily = self.daily_by_model()
         if not len(daily):
-            return charts
+            return {}
         daily = daily.assign(day=pd.to_datetime(daily["day"]).dt.strftime("%Y-%m-%d"))
-        rot = 45 if daily["day"].nunique() > 10 else 0
-        charts["tokens_by_day"] = plot(daily).bar(
-            x="day", y="total_tokens", by="model", stacked=True, rot=rot, height=340, responsive=True,
-            min_width=600, ylabel="tokens", xlabel="", yformatter="%.0f", legend="right",
-            title="Tokens per day, by model").opts(show_grid=True)
-
         per_day = daily.groupby("day", as_index=False).agg(total_tokens=("total_tokens", "sum"))
         per_day["avg_7d"] = per_day["total_tokens"].rolling(7, min_periods=1).mean()
         cost_day = daily.groupby("day", as_index=False)["cost_usd"].sum(min_count=1)
-        size = {"height": 300, "responsive": True, "min_width": 600}
-        trend = (plot(per_day).line(x="day", y="total_tokens", label="tokens per day", rot=rot, xlabel="",
-                                     ylabel="tokens", yformatter="%.0f", ylim=(0, None), **size)
-                 * plot(per_day).line(x="day", y="avg_7d", label="7-day average", line_dash="dashed", **size))
-        today = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
-        partial = " (the last day is today, so far)" if per_day["day"].iat[-1] == today else ""
-        charts["trend"] = trend.opts(title=f"Daily tokens and 7-day average{partial}", legend_position="bottom_left",
-                                     show_grid=True)
-        charts["cost_by_day"] = plot(cost_day).bar(
-            x="day", y="cost_usd", rot=rot, height=300, responsive=True, min_width=600, xlabel="",
-            ylabel="USD (priced models only)", title="Estimated cost per day (USD)", color="#2a9d8f",
-            yformatter="$%.2f").opts(show_grid=True)
-
-        flows = self.by("flow").head(top)
-        charts["top_flows"] = plot(flows.iloc[::-1]).barh(
-            x="flow_name", y=["prompt_tokens", "completion_tokens"], stacked=True, height=_bar_height(len(flows)),
-            responsive=True, min_width=600, xlabel="", ylabel="tokens", legend="right", xformatter="%.0f",
-            title=f"Top {len(flows)} flows by tokens").opts(show_grid=True)
         nodes = self.by("node").head(top)
-        nodes = nodes.assign(node=nodes["flow_name"] + " · " + nodes["node_name"])
-        charts["top_nodes"] = plot(nodes.iloc[::-1]).barh(
-            x="node", y="total_tokens", height=_bar_height(len(nodes)), responsive=True, min_width=600, xlabel="",
-            ylabel="tokens", hover_cols=["node_type", "ai_steps", "cost"], color="#e76f51", xformatter="%.0f",
-            title=f"Top {len(nodes)} nodes by tokens").opts(show_grid=True)
         models = self.by("model")
-        models = models.assign(cost_usd=models["cost_usd"].fillna(0))
-        charts["by_model"] = (plot(models).bar(
-            x="model", y="total_tokens", hover_cols=["prompt_tokens", "completion_tokens", "cost"], rot=0,
-            height=300, responsive=True, min_width=300, xlabel="", ylabel="tokens", yformatter="%.0f",
-            title="Tokens by model", color="#264653").opts(show_grid=True)
-            + plot(models).bar(
-                x="model", y="cost_usd", hover_cols=["cost"], height=300, responsive=True, min_width=300, xlabel="",
-                ylabel="USD", yformatter="$%.2f", color="#2a9d8f",
-                title="Estimated cost by model (unknown price: no bar)").opts(show_grid=True)).cols(2)
+        return {
+            "tokens_by_day": daily,
+            "trend": per_day,
+            "cost_by_day": cost_day,
+            "top_flows": self.by("flow").head(top).iloc[::-1],  # barh draws bottom-up: largest on top
+            "top_nodes": nodes.assign(node=nodes["flow_name"] + " · " + nodes["node_name"]).iloc[::-1],
+            "model_tokens": models,
+            "model_cost": models.assign(cost_usd=models["cost_usd"].fillna(0)),
+        }
+
+    def charts(self, top: int = 10) -> dict[str, Any]:
+        """The report's hvplot charts, by name; the notebook and the HTML report show these."""
+        data = self.chart_data(top)
+        if not data:
+            return {}
+        charts = {name: chart(name, data[name], self.currency) for name in REPORT_CHARTS}
+        charts["by_model"] = (chart("model_tokens", data["model_tokens"], self.currency, min_width=300)
+                              + chart("model_cost", data["model_cost"], self.currency, min_width=300)).cols(2)
         # each chart has its own axes: linked ranges would stretch the daily chart to the top flow's total
-        return {name: chart.opts(shared_axes=False) for name, chart in charts.items()}
+        return {name: c.opts(shared_axes=False) for name, c in charts.items()}
 
     # -- HTML -------------------------------------------------------------------------
 
@@ -376,7 +302,7 @@ class TokenReport:
             pn.pane.Markdown(f"## Tokens by {by}", margin=(10, 10)),
             pn.pane.DataFrame(table, index=False, escape=True, sizing_mode="stretch_width",
                               css_classes=["token-table"], margin=(0, 10)),
-            pn.pane.Markdown(f"Prices are estimates in USD per million tokens; models without a price show "
+            pn.pane.Markdown(f"Prices are estimates in {self.currency} per million tokens; models without a price show "
                              f"\"{UNKNOWN_PRICE}\". Made by flowlogs on "
                              f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC.",
                              styles={"color": "#666"}, margin=(10, 10)),
@@ -387,6 +313,68 @@ class TokenReport:
         """A standalone HTML file: every script and stylesheet inline, so it opens offline."""
         save_standalone(self.layout(by, title), path, title=title)
         return Path(path)
+
+
+# ---------------------------------------------------------------------------
+# charts
+
+
+REPORT_CHARTS = ("tokens_by_day", "trend", "cost_by_day", "top_flows", "top_nodes")  # then by_model
+
+
+def chart(name: str, frame: pd.DataFrame, currency: str = "USD", **size: Any):
+    """One hvplot chart of a `TokenReport.chart_data()` frame (the dashboard redraws them from new frames).
+
+    Hover tooltips name their fields as `@{field}`, which Bokeh escapes: log text stays text.
+    """
+    # hvPlotTabular(frame) is frame.hvplot without importing hvplot.pandas, whose import (re-run in
+    # every notebook cell by hvplot's design) would embed the plotting JavaScript again each time
+    from bokeh.models import NumeralTickFormatter
+    from hvplot import hvPlotTabular as plot
+
+    wide = {"responsive": True, "min_width": 600, **size}
+    money = NumeralTickFormatter(format="0,0.00[0]")  # the axis label names the currency
+    rot = 45 if name in ("tokens_by_day", "trend", "cost_by_day") and frame["day"].nunique() > 10 else 0
+    if name == "tokens_by_day":
+        return plot(frame).bar(
+            x="day", y="total_tokens", by="model", stacked=True, rot=rot, height=340, ylabel="tokens", xlabel="",
+            yformatter="%.0f", legend="right", title="Tokens per day, by model", **wide).opts(show_grid=True)
+    if name == "trend":
+        trend = (plot(frame).line(x="day", y="total_tokens", label="tokens per day", rot=rot, xlabel="",
+                                  ylabel="tokens", yformatter="%.0f", ylim=(0, None), height=300, **wide)
+                 * plot(frame).line(x="day", y="avg_7d", label="7-day average", line_dash="dashed", height=300,
+                                    **wide))
+        today = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
+        partial = " (the last day is today, so far)" if len(frame) and frame["day"].iat[-1] == today else ""
+        return trend.opts(title=f"Daily tokens and 7-day average{partial}", legend_position="bottom_left",
+                          show_grid=True)
+    if name == "cost_by_day":
+        return plot(frame).bar(
+            x="day", y="cost_usd", rot=rot, height=300, xlabel="", ylabel=f"{currency} (priced models only)",
+            title=f"Estimated cost per day ({currency})", color="#2a9d8f", yformatter=money,
+            **wide).opts(show_grid=True)
+    if name == "top_flows":
+        return plot(frame).barh(
+            x="flow_name", y=["prompt_tokens", "completion_tokens"], stacked=True,
+            xlabel="", ylabel="tokens", legend="bottom_right", xformatter=NumeralTickFormatter(format="0.[0]a"),
+            title=f"Top {len(frame)} flows by tokens",
+            **{"height": _bar_height(len(frame)), **wide}).opts(show_grid=True)
+    if name == "top_nodes":
+        return plot(frame).barh(
+            x="node", y="total_tokens", xlabel="", ylabel="tokens", hover_cols=["node_type", "ai_steps", "cost"],
+            color="#e76f51", xformatter=NumeralTickFormatter(format="0.[0]a"),
+            title=f"Top {len(frame)} nodes by tokens",
+            **{"height": _bar_height(len(frame)), **wide}).opts(show_grid=True)
+    if name == "model_tokens":
+        return plot(frame).bar(
+            x="model", y="total_tokens", hover_cols=["prompt_tokens", "completion_tokens", "cost"], rot=0,
+            height=300, xlabel="", ylabel="tokens", yformatter="%.0f", title="Tokens by model", color="#264653",
+            **wide).opts(show_grid=True)
+    if name == "model_cost":
+        return plot(frame).bar(
+            x="model", y="cost_usd", hover_cols=["cost"], height=300, xlabel="", ylabel=currency, yformatter=money,
+            color="#2a9d8f", title="Estimated cost by model (unknown price: no bar)", **wide).opts(show_grid=True)
+    raise ValueError(f"no chart named {name!r}")
 
 
 # ---------------------------------------------------------------------------
@@ -428,11 +416,15 @@ def _bar_height(bars: int) -> int:
     return max(200, 80 + 26 * bars)
 
 
-def _as_date(value) -> dt.date | None:
+def _as_date(value, end: bool = False) -> dt.date | None:
+    """The UTC day of a bound; an exclusive `end` at midnight (the page's ranges) is the day before."""
     if value is None:
         return None
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.timezone.utc).date() if value.tzinfo else value.date()
+        value = value.astimezone(dt.timezone.utc) if value.tzinfo else value
+        if end and value.time() == dt.time() and value.date() > dt.date.min:
+            return value.date() - dt.timedelta(days=1)
+        return value.date()
     if isinstance(value, dt.date):
         return value
     return dt.date.fromisoformat(str(value)[:10])

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Annotated
 
 import msgspec
+import msgspec.structs
 import pyarrow as pa
 from msgspec import Meta, Raw, Struct
 
@@ -108,13 +109,31 @@ def classify_failure(error: str | None) -> FailureCause:
 # The event contract (EVENTS.md). msgspec validates and names the field at fault.
 
 E164 = r"^\+[1-9][0-9]{6,14}$"
-MAX_FIELD_BYTES = 1_000_000
-MAX_LINE_BYTES = 8 * MAX_FIELD_BYTES
+MAX_FIELD_BYTES = 1_000_000  # default limit of one payload field (UTF-8 bytes): longer ones are stored truncated
+MIN_FIELD_BYTES = 256  # room for the truncation note an execution's error carries
+# Default limit of one line: room for a step's payload fields at their limit, also when an engine
+# escapes non-ASCII text as \uXXXX (6 bytes for a 2-byte character). Bounds the memory of one event.
+LINE_BYTES_PER_FIELD_BYTE = 16
+MAX_LINE_BYTES = LINE_BYTES_PER_FIELD_BYTE * MAX_FIELD_BYTES
+MAX_INT32 = 2**31 - 1  # counts are stored as int32
+STEP_TEXT_FIELDS = ("system_prompt", "user_prompt", "ai_reply", "error")  # payload: cut when too long
+STEP_JSON_FIELDS = ("input", "output")
 
+# Identity fields are keys and labels, not payload: too long is a rejection, never a cut.
 Id = Annotated[str, Meta(min_length=1, max_length=200)]
 Name = Annotated[str, Meta(min_length=1, max_length=500)]
+Model = Annotated[str, Meta(max_length=500)]
 Timestamp = Annotated[dt.datetime, Meta(tz=True)]
-Count = Annotated[int, Meta(ge=0)]
+Count = Annotated[int, Meta(ge=0, le=MAX_INT32)]
+
+
+def _check_utc(event: Struct, *fields: str) -> None:
+    """A timestamp must have a UTC date (9999-12-31T23:00-05:00 has none): it names the day partition."""
+    for field in fields:
+        try:
+            utc(getattr(event, field))
+        except OverflowError:
+            raise ValueError(f"`{field}` is out of range once converted to UTC") from None
 
 
 class Trigger(Struct, forbid_unknown_fields=False):
@@ -140,6 +159,9 @@ class ExecutionStarted(Struct, tag_field="type", tag="execution_started"):
     at: Timestamp
     trigger: Trigger
 
+    def __post_init__(self):
+        _check_utc(self, "at")
+
 
 NULL = Raw(b"null")
 
@@ -153,7 +175,7 @@ class StepFinished(Struct, tag_field="type", tag="step_finished"):
     status: StepStatus
     started_at: Timestamp
     finished_at: Timestamp
-    model: str | None = None
+    model: Model | None = None
     tokens: Tokens | None = None
     system_prompt: str | None = None
     user_prompt: str | None = None
@@ -164,15 +186,14 @@ class StepFinished(Struct, tag_field="type", tag="step_finished"):
     output: Raw = NULL
 
     def __post_init__(self):
+        _check_utc(self, "started_at", "finished_at")
         if self.finished_at < self.started_at:
             raise ValueError("`finished_at` is before `started_at`")
-        for field in ("system_prompt", "user_prompt", "ai_reply", "error", "input", "output"):
-            value = getattr(self, field)
-            if value is None or len(value) <= MAX_FIELD_BYTES // 4:
-                continue  # a str of n characters is at most 4n bytes: no need to encode it
-            size = len(value.encode()) if isinstance(value, str) else len(value)
-            if size > MAX_FIELD_BYTES:
-                raise ValueError(f"`{field}` is {size:,} bytes, over the limit of {MAX_FIELD_BYTES:,}")
+        for field in STEP_JSON_FIELDS:
+            try:  # msgspec checks the JSON of a Raw value, not the UTF-8 of the strings inside it
+                bytes(getattr(self, field)).decode()
+            except UnicodeDecodeError as exc:
+                raise ValueError(f"`{field}` is not valid UTF-8 (byte {exc.start})") from None
 
 
 class ExecutionFinished(Struct, tag_field="type", tag="execution_finished"):
@@ -182,6 +203,9 @@ class ExecutionFinished(Struct, tag_field="type", tag="execution_finished"):
     messages_sent: Count = 0
     messages_failed: Count = 0
     error: str | None = None
+
+    def __post_init__(self):
+        _check_utc(self, "at")
 
 
 Event = ExecutionStarted | StepFinished | ExecutionFinished
@@ -202,17 +226,23 @@ _AT_PATH = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL
 _NAMED_FIELD = re.compile(r"^(?:Object missing required field )?`(?P<field>\w+)`")
 
 
-def parse_event(line: bytes | str) -> Event:
-    """Decode one JSON line into an event, or raise EventError naming the field."""
-    if len(line) > MAX_LINE_BYTES:
-        raise EventError(f"line is {len(line):,} bytes, over the limit of {MAX_LINE_BYTES:,}")
+def parse_event(line: bytes | str, max_line_bytes: int = MAX_LINE_BYTES) -> Event:
+    """Decode one JSON line into an event, or raise EventError naming the field.
+
+    Payload fields are not limited here: the writer cuts them (see `limit_payload`).
+    """
+    size = len(line) - (line[-1:] in (b"\n", "\n"))  # as ingest.read_lines counts: without the line break
+    if size > max_line_bytes:
+        raise EventError(line_too_long(size, max_line_bytes))
     try:
         return _decoder.decode(line)
+    except UnicodeDecodeError as exc:
+        raise EventError(f"not valid UTF-8 (byte {exc.start} of a string)") from None
     except msgspec.ValidationError as exc:
         match = _AT_PATH.match(str(exc))
         path = (match["path"] or "").lstrip(".") or None
         message = match["msg"]
-        # "Object missing required field `type`" and our own checks ("`input` is ... bytes")
+        # "Object missing required field `type`" and our own checks ("`input` is not valid UTF-8")
         # name a field of the object at `path`: report that field, e.g. trigger.phone.
         named = _NAMED_FIELD.match(message)
         if named:
@@ -225,6 +255,110 @@ def parse_event(line: bytes | str) -> Event:
 
 def encode_event(event: Event) -> bytes:
     return _encoder.encode(event)
+
+
+def line_too_long(size: int, limit: int) -> str:
+    return f"line is {size:,} bytes, over the limit of {limit:,}"
+
+
+# ---------------------------------------------------------------------------
+# Oversized payload: stored cut at a UTF-8 character boundary, and said so.
+
+
+def check_field_limit(max_field_bytes: int) -> int:
+    if max_field_bytes < MIN_FIELD_BYTES:
+        raise ValueError(f"the field limit must be at least {MIN_FIELD_BYTES:,} bytes, not {max_field_bytes:,}")
+    return max_field_bytes
+
+
+def cut_utf8(data: bytes, limit: int) -> bytes:
+    """The longest prefix of UTF-8 `data` of at most `limit` bytes that ends on a character boundary."""
+    if len(data) <= limit:
+        return data
+    end = limit
+    while end > 0 and data[end] & 0xC0 == 0x80:  # a continuation byte: the character starts before it
+        end -= 1
+    return data[:end]
+
+
+def truncation_note(field: str, total: int, kept: int, limit: int) -> str:
+    return f"{field} truncated: {total - kept:,} of {total:,} bytes cut (limit {limit:,})"
+
+
+def _cut_text(text: str, limit: int, room: int = 0) -> tuple[str, int, int] | None:
+    """(cut text, bytes before, bytes kept) when `text` is over `limit` bytes, else None.
+    `room` bytes of the limit are kept free for a note appended to the text."""
+    if len(text) * 4 <= limit:
+        return None  # a str of n characters is at most 4n bytes: no need to encode it
+    data = text.encode()
+    if len(data) <= limit:
+        return None
+    kept = cut_utf8(data, limit - room)
+    return kept.decode(), len(data), len(kept)
+
+
+def _cut_json(raw: Raw, limit: int) -> tuple[Raw, int, int] | None:
+    """A JSON value over `limit` bytes becomes a JSON *string* holding the first bytes of its text:
+    cut JSON is not JSON, a string is, so readers and the dashboard's JSON tree always parse it."""
+    if len(raw) <= limit:
+        return None
+    data = bytes(raw)
+
+    def as_string(size: int) -> bytes:
+        return _encoder.encode(cut_utf8(data, size).decode())
+
+    # Escaping (\" \\ \n) makes the string up to 6x longer than the text, and its length grows
+    # with the prefix: find the longest prefix whose string fits, in ~20 encodings.
+    low, high = 0, limit  # as_string(low) fits; as_string(high + 1) does not
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(as_string(middle)) <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    kept = cut_utf8(data, low)
+    return Raw(as_string(low)), len(data), len(kept)
+
+
+def limit_payload(event: Event, max_field_bytes: int = MAX_FIELD_BYTES) -> tuple[Event, list[str]]:
+    """The event with every payload field over `max_field_bytes` (UTF-8) cut, and what was cut.
+
+    A step's prompts, reply, error, warnings and input/output JSON are cut and a warning is
+    appended to the step's `warnings` for each; an execution's error (executions have no
+    warnings) ends with the same note instead. Identity fields are never cut: the contract
+    rejects them when too long. The event given is not changed.
+    """
+    limit = max_field_bytes
+    notes: list[str] = []
+    changes: dict = {}
+    if isinstance(event, StepFinished):
+        for field in STEP_TEXT_FIELDS:
+            value = getattr(event, field)
+            cut = None if value is None else _cut_text(value, limit)
+            if cut:
+                changes[field] = cut[0]
+                notes.append(truncation_note(field, cut[1], cut[2], limit))
+        for field in STEP_JSON_FIELDS:
+            cut = _cut_json(getattr(event, field), limit)
+            if cut:
+                changes[field] = cut[0]
+                notes.append(truncation_note(field, cut[1], cut[2], limit) + "; kept as a JSON string of its text")
+        warnings = list(event.warnings)
+        for i, value in enumerate(warnings):
+            cut = _cut_text(value, limit)
+            if cut:
+                warnings[i] = cut[0]
+                notes.append(truncation_note(f"warnings[{i}]", cut[1], cut[2], limit))
+        if notes:
+            changes["warnings"] = warnings + notes
+    elif isinstance(event, ExecutionFinished) and event.error is not None:
+        room = 200  # the note appended to the error itself
+        cut = _cut_text(event.error, limit, room)
+        if cut:
+            note = truncation_note("error", cut[1], cut[2], limit)
+            changes["error"] = f"{cut[0]} … [{note}]"
+            notes.append(note)
+    return (msgspec.structs.replace(event, **changes) if changes else event), notes
 
 
 def utc(ts: dt.datetime) -> dt.datetime:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import panel as pn
 
+from .auth import AccessConfig, check_listen
 from .store import DEFAULT_RETENTION_DAYS
 from .ui.page import create_page
 from .ui.upkeep import start_compaction, start_retention
@@ -36,12 +37,18 @@ def _run_demo(data_dir: Path, stop: threading.Event) -> None:
 
 def serve(data_dir: str | Path, *, port: int = 5006, address: str = "127.0.0.1", show: bool = False,
           retention_days: int = DEFAULT_RETENTION_DAYS, retention_interval: float = 86400,
-          live_demo: bool = False, compact_interval: float | None = 300) -> None:
+          live_demo: bool = False, compact_interval: float | None = 300, prices: str | Path | None = None,
+          access: AccessConfig | None = None, allow_origins: list[str] | tuple[str, ...] = ()) -> None:
     """Serve the Execution Logs page until interrupted (blocking).
 
     `compact_interval` (seconds, None for never) compacts days that collected many small
     files, which keeps the page fast while writers add a file per flush.
+    `access` turns on Panel's sign-in (basic auth or OAuth) and the roles and privacy
+    options (dashboard/auth.py); without it only a loopback address is served (AccessError).
+    `allow_origins`: other host[:port] names the browser may reach the server by (a reverse proxy, the LAN name).
     """
+    access = (access or AccessConfig()).validate()
+    check_listen(address, access)  # before anything starts: nothing is served beyond loopback without sign-in
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     stop = threading.Event()
@@ -50,16 +57,19 @@ def serve(data_dir: str | Path, *, port: int = 5006, address: str = "127.0.0.1",
         start_compaction(data_dir, interval=compact_interval, stop=stop)
     if live_demo:
         threading.Thread(target=_run_demo, args=(data_dir, stop), name="flowlogs-demo", daemon=True).start()
-    pn.extension(notifications=False)
+    # the token page's table: loaded up front, or a session opened before it (a health check) leaves
+    # the next sessions without its JavaScript, and their page never loads
+    pn.extension("tabulator", notifications=False)
     try:
         pn.serve(
-            lambda: create_page(data_dir),  # a function: one fresh page per session
+            lambda: create_page(data_dir, prices, access=access),  # a function: one fresh page per session
             port=port,
             address=address,
             show=show,
             threaded=False,
             title="Execution Logs · flowlogs",
-            websocket_origin=sorted({f"{address}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"}),
+            websocket_origin=sorted({f"{address}:{port}", f"localhost:{port}", f"127.0.0.1:{port}", *allow_origins}),
+            **access.panel_options(),
         )
     finally:
         stop.set()

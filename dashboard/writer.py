@@ -2,8 +2,13 @@
 
 `write()` only buffers. An event is *acknowledged* when a `flush()` that started
 after it has returned: by then it is in a renamed, fsynced file. A flush that fails
-(disk full, read-only directory) raises and keeps the whole batch buffered for the
-next attempt, so nothing acknowledged is ever lost and nothing is half written.
+(disk full, read-only directory) raises WriteFailed and keeps buffered every event it
+did not store, for the next attempt: nothing acknowledged is ever lost, nothing is
+half written, and a retry stores nothing twice.
+
+Payload fields over `max_field_bytes` are cut in `write()` (see schema.limit_payload),
+and the buffer is flushed once it holds `max_buffer_bytes` of text, so neither one
+event nor many large ones can exhaust memory.
 
 Every row goes to the day its execution started. That day is known from the
 execution_started event (in this batch or an earlier one of this process), else
@@ -15,24 +20,63 @@ from __future__ import annotations
 
 import atexit
 import datetime as dt
+import logging
 import os
 import threading
 import time
 import weakref
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pyarrow as pa
 
-from .schema import EXECUTION_ROW, STEP_ROW, Event, ExecutionStarted, day_of, event_row
+from .schema import (
+    EXECUTION_ROW,
+    MAX_FIELD_BYTES,
+    STEP_ROW,
+    Event,
+    ExecutionStarted,
+    check_field_limit,
+    day_of,
+    event_row,
+    limit_payload,
+)
 from .store import Store, StoreError, utcnow
 
 SCHEMAS = {"executions": EXECUTION_ROW, "steps": STEP_ROW}
 DAY_CACHE_SIZE = 200_000
+MAX_BUFFER_BYTES = 64 * 1024 * 1024  # text held before a flush, whatever the row count
+ROW_OVERHEAD_BYTES = 200  # a row's fixed-size fields and dict, roughly
+
+log = logging.getLogger(__name__)
 
 
 class WriteFailed(StoreError):
-    """A flush could not write; the events stay buffered for the next flush."""
+    """A flush could not write; the events it did not store stay buffered for the next flush."""
+
+    def __init__(self, directory: Path, error: OSError, kept: int):
+        self.directory, self.error, self.kept = directory, error, kept
+        reason = error.strerror or str(error)
+        if error.errno and error.strerror and f"[Errno {error.errno}]" not in reason:
+            reason = f"[Errno {error.errno}] {reason}"
+        self.reason = f"{reason} at {error.filename}" if error.filename else reason
+        super().__init__(f"could not write to the data directory {directory}: {self.reason}; "
+                         f"{kept:,} events kept for the next flush")
+
+    def __reduce__(self):  # picklable (a worker process may hand it over) despite the custom signature
+        return type(self), (self.directory, self.error, self.kept)
+
+
+def _row_bytes(row: dict) -> int:
+    """Roughly the memory a buffered row holds: its text (characters, not bytes: an estimate)."""
+    size = ROW_OVERHEAD_BYTES
+    for value in row.values():
+        if isinstance(value, str):
+            size += len(value)
+        elif isinstance(value, list):
+            size += sum(map(len, value))
+    return size
 
 
 @dataclass
@@ -53,10 +97,15 @@ class Writer:
     """Buffered, thread-safe writer of events into a store. Use as a context manager."""
 
     def __init__(self, store: Store | str | os.PathLike, *, max_rows: int = 5000,
-                 flush_interval: float | None = 1.0):
+                 flush_interval: float | None = 1.0, max_field_bytes: int = MAX_FIELD_BYTES,
+                 max_buffer_bytes: int = MAX_BUFFER_BYTES):
         self.store = store if isinstance(store, Store) else Store(store)
         self.max_rows = max_rows
         self.flush_interval = flush_interval
+        self.max_field_bytes = check_field_limit(max_field_bytes)
+        self.max_buffer_bytes = max_buffer_bytes
+        self._buffer_bytes = 0
+        self._resolve_owed = False  # starts were stored but pending/ not yet checked for their rows
         self.totals = FlushReport()
         self.last_error: Exception | None = None
         self._rows: dict[str, list[dict]] = {"executions": [], "steps": []}
@@ -69,19 +118,24 @@ class Writer:
 
     # -- buffering ------------------------------------------------------------
 
-    def write(self, event: Event) -> None:
+    def write(self, event: Event) -> int:
+        """Buffer an event, its payload fields cut to `max_field_bytes`. Returns how many were cut."""
+        event, cuts = limit_payload(event, self.max_field_bytes)
         row = event_row(event, utcnow())
         dataset = "steps" if "step_index" in row else "executions"
         with self._mutex:
             self._rows[dataset].append(row)
+            self._buffer_bytes += _row_bytes(row)
             if isinstance(event, ExecutionStarted):
                 self._remember(event.execution_id, day_of(event.at))
             if self._oldest is None:
                 self._oldest = time.monotonic()
                 self._ensure_background_flusher()
-            full = len(self._rows["executions"]) + len(self._rows["steps"]) >= self.max_rows
+            full = (len(self._rows["executions"]) + len(self._rows["steps"]) >= self.max_rows
+                    or self._buffer_bytes >= self.max_buffer_bytes)
         if full:
             self.flush()
+        return len(cuts)
 
     def buffered(self) -> int:
         with self._mutex:
@@ -96,29 +150,40 @@ class Writer:
     # -- flushing -------------------------------------------------------------
 
     def flush(self) -> FlushReport:
-        """Write everything buffered. Raises WriteFailed and keeps the batch if it cannot."""
+        """Write everything buffered. Raises WriteFailed, keeping what it did not store, if it cannot."""
         with self._mutex:
             batch = {ds: list(rows) for ds, rows in self._rows.items()}
-            if not any(batch.values()):
+            if not any(batch.values()) and not self._resolve_owed:
                 return FlushReport()
+            report, done = FlushReport(), []
             try:
-                report = self._write_batch(batch)
+                self._write_batch(batch, report, done)
             except OSError as exc:
-                self.last_error = WriteFailed(
-                    f"could not write to {self.store.root}: {exc.strerror or exc}; "
-                    f"{sum(map(len, batch.values()))} events kept for the next flush"
-                )
+                self._forget(done)  # already in files: a retry must not store them twice
+                self.totals.add(report)
+                self.last_error = WriteFailed(self.store.root, exc, self.buffered())
                 raise self.last_error from exc
             for ds, rows in batch.items():
                 del self._rows[ds][: len(rows)]
+            self._buffer_bytes = 0
             self._oldest = None
             self.last_error = None
             self.totals.add(report)
-        self.store.touch()
+        try:
+            self.store.touch()
+        except OSError as exc:  # the events are stored; only the dashboard's auto-refresh waits for the next change
+            log.warning("events stored, but the change token of %s could not be updated: %s", self.store.root, exc)
         return report
 
-    def _write_batch(self, batch: dict[str, list[dict]]) -> FlushReport:
-        report = FlushReport()
+    def _forget(self, done: list[dict]) -> None:
+        """Drop rows a failed flush stored (or dropped on purpose) before it failed."""
+        gone = {id(row) for row in done}
+        for ds, rows in self._rows.items():
+            self._rows[ds] = [row for row in rows if id(row) not in gone]
+        self._buffer_bytes = sum(_row_bytes(row) for rows in self._rows.values() for row in rows)
+
+    def _write_batch(self, batch: dict[str, list[dict]], report: FlushReport, done: list[dict]) -> None:
+        """Store a batch; every row it has stored (or dropped on purpose) is appended to `done` as it goes."""
         unknown: dict[str, list[dict]] = {ds: [] for ds in batch}
         placed: dict[tuple[str, dt.date], list[dict]] = defaultdict(list)
         for ds, rows in batch.items():
@@ -136,17 +201,18 @@ class Writer:
         if starting and (self.store.pending_files("executions") or self.store.pending_files("steps")):
             with self.store.pending_lock():
                 self.store._resolve_pending_locked(starting)
-        self._write_placed(placed, report)
-        starts = bool(starting)
-        if any(unknown.values()) or starts:
+        # Owed until checked: a retry after a failure below no longer holds these starts in its batch.
+        self._resolve_owed |= bool(starting)
+        self._write_placed(placed, report, done)
+        if any(unknown.values()) or self._resolve_owed:
             with self.store.pending_lock():
                 if any(unknown.values()):
-                    self._place_unknown(unknown, report)
-                if starts:
+                    self._place_unknown(unknown, report, done)
+                if self._resolve_owed:
                     self.store._resolve_pending_locked()
-        return report
+                    self._resolve_owed = False
 
-    def _place_unknown(self, unknown: dict[str, list[dict]], report: FlushReport) -> None:
+    def _place_unknown(self, unknown: dict[str, list[dict]], report: FlushReport, done: list[dict]) -> None:
         ids = {r["execution_id"] for rows in unknown.values() for r in rows}
         found = self.store.find_days(ids)
         for execution_id, day in found.items():
@@ -159,16 +225,20 @@ class Writer:
                 day = self._days.get(row["execution_id"])
                 if day is None and row["execution_id"] in deleted:
                     report.dropped_deleted += 1  # a late event of a deleted execution: never parked
+                    done.append(row)
                     continue
                 (waiting if day is None else placed[ds, day]).append(row)
             if waiting:
                 self.store.write_file(self.store.root / "pending" / ds, pa.Table.from_pylist(waiting, SCHEMAS[ds]))
                 report.pending += len(waiting)
-        self._write_placed(placed, report)
+                done.extend(waiting)
+        self._write_placed(placed, report, done)
 
-    def _write_placed(self, placed: dict[tuple[str, dt.date], list[dict]], report: FlushReport) -> None:
+    def _write_placed(self, placed: dict[tuple[str, dt.date], list[dict]], report: FlushReport,
+                      done: list[dict]) -> None:
         for (ds, day), rows in sorted(placed.items()):
             stored = self.store.write_to_day(ds, day, pa.Table.from_pylist(rows, SCHEMAS[ds]))
+            done.extend(rows)
             if stored is None:
                 report.refused_expired += sorted({r["execution_id"] for r in rows} - set(report.refused_expired))
                 continue

@@ -210,6 +210,13 @@ def test_ranges_and_an_empty_store(crafted, tmp_path):
     second = TokenReport.load(crafted, since=dt.date(2026, 11, 21))
     assert second.totals()["total_tokens"] == 15
 
+    # the dashboard's ranges end at an exclusive midnight: that day is not part of the report
+    utc = dt.timezone.utc
+    page_range = TokenReport.load(crafted, since=dt.datetime(2026, 11, 20, tzinfo=utc),
+                                  until=dt.datetime(2026, 11, 21, tzinfo=utc))
+    assert page_range.day_range() == (dt.date(2026, 11, 20), dt.date(2026, 11, 20))
+    assert page_range.daily_by_model()["day"].nunique() == 1 and page_range.totals()["total_tokens"] == 2000
+
     empty = TokenReport.load(tmp_path / "nothing-here")
     assert empty.by("flow").empty and empty.totals()["total_tokens"] == 0
     assert empty.totals()["cost_usd"] is None and empty.charts() == {}
@@ -254,3 +261,17 @@ def test_bad_options_are_refused(crafted):
                          (["--format", "csv", "--json"], "--json")):
         result = flowlogs("tokens", *args, data=crafted, check=False)
         assert result.returncode != 0 and option in result.stderr, args
+
+
+def test_each_chart_is_drawn_from_its_own_frame(crafted):
+    """The dashboard redraws single charts from new frames: every frame of chart_data() draws."""
+    from dashboard.reports import chart
+
+    report = TokenReport.load(crafted)
+    data = report.chart_data(top=10)
+    assert set(data) == {"tokens_by_day", "trend", "cost_by_day", "top_flows", "top_nodes", "model_tokens",
+                         "model_cost"}
+    assert data["top_flows"]["flow_name"].iloc[-1] == EVIL_FLOW  # largest last: barh draws it on top
+    for name, frame in data.items():
+        assert chart(name, frame, "EUR") is not None
+    assert TokenReport.load(crafted, since="2030-01-01").chart_data() == {}

@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from factories import finished, parsed, started, step, uuid7_at
 
-from dashboard.queries import LogQueries, phone_digits
+from dashboard.queries import LogQueries, Search, phone_digits
 from dashboard.schema import FailureCause
 from dashboard.store import Store
 from dashboard.writer import Writer
@@ -75,6 +75,14 @@ def test_words_of_ai_replies_and_errors_and_flow_names_ignore_case(logs):
     assert found(queries, search="RATE LIMIT") == {ids["ai_fail"]}  # the execution's error
     assert found(queries, search="order rem") == {ids["phone_fail"], ids["template_fail"]}
     assert found(queries, search="no such words") == set()
+
+
+def test_a_search_without_ai_replies_tells_nothing_of_them(logs):
+    """What a viewer from whom AI text is hidden searches with."""
+    queries, ids = logs
+    assert found(queries, search=Search("refund", ai_replies=False)) == set()
+    assert found(queries, search=Search("first_name", ai_replies=False)) == {ids["template_fail"]}
+    assert found(queries, search=Search("refund")) == {ids["ana_1"]}
 
 
 def test_an_execution_id_or_its_start_finds_it(logs):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from dashboard.queries import LogQueries
 from dashboard.recorder import Recorder
-from dashboard.store import Store
+from dashboard.store import MERGE_LIMIT, Store
 from dashboard.ui.upkeep import SMALL_FILES, days_with_small_files, start_compaction, start_retention
 
 
@@ -71,6 +71,42 @@ def test_compaction_folds_a_day_of_small_files(tmp_path):
             time.sleep(0.05)
         assert len(store.files("executions", [today])) == 1
         assert LogQueries(store).tab_counts() == before  # the same executions, in fewer files
+    finally:
+        stop.set()
+        thread.join(5)
+
+
+def test_a_live_days_small_files_are_merged_every_few_seconds_with_the_same_results(tmp_path):
+    """A live stream adds a file per flush; merging keeps today's count low between compactions."""
+    root = tmp_path / "logs"
+    store = Store(root, fsync=False)
+    with Recorder(store) as recorder:
+        for i in range(MERGE_LIMIT + 8):
+            with recorder.execution("Order reminder" if i % 2 else "Support auto-reply") as run:
+                with run.step("Send Message", "send_message"):
+                    run.message_sent()
+                if i % 5 == 0:
+                    with run.step("AI Response", "ai_response") as step:
+                        step.fail("OpenAI API error 429: rate limit exceeded")
+            recorder.writer.flush()
+        running = recorder.execution("Lead follow-up")
+        running.__enter__()
+        recorder.writer.flush()
+    today = store.days()[-1]
+    assert len(store.files("steps", [today])) > MERGE_LIMIT
+    queries = LogQueries(store)
+    before = (queries.tab_counts(), queries.flow_groups().to_dict("records"), queries.failures().to_dict("records"))
+    stop = threading.Event()
+    thread = start_compaction(root, interval=3600, merge_interval=0.2, stop=stop)
+    try:
+        deadline = time.monotonic() + 10
+        while len(store.files("steps", [today])) > 1 or len(store.files("executions", [today])) > 1:
+            assert time.monotonic() < deadline, "the small files were not merged"
+            time.sleep(0.05)
+        assert not any(Path(f).name.startswith("compact-") for f in store.files("steps", [today]))  # rows as written
+        after = (queries.tab_counts(), queries.flow_groups().to_dict("records"), queries.failures().to_dict("records"))
+        assert after == before
+        assert after[0]["running"] == 1
     finally:
         stop.set()
         thread.join(5)

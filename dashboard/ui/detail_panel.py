@@ -3,20 +3,32 @@
 It follows `state.execution` (a click on a row, or the URL) and reloads on every
 revision; step cards are kept by index and only updated when their data changed, so
 a refresh never collapses an expanded step or a JSON tree the user opened.
+
+Under the summary a switch picks the view (`state.view`, in the URL): the step cards,
+the timeline (a waterfall of the steps), or, for a failed execution, the comparison with
+the flow's last success. Opening another execution keeps the view; one that cannot be
+compared (it did not fail) falls back to the steps.
 """
 
 from __future__ import annotations
+
+import json
 
 import panel as pn
 import param
 from panel.custom import JSComponent
 
+from ..compare import can_compare
+from .compare_view import CompareView
 from .format import execution_item, now_ms
 from .loader import Loader
 from .source import LogSource
-from .state import LogsState
+from .state import DETAIL_VIEWS, LogsState
 from .step_card import StepCards
 from .theme import BASE_CSS, JS_HELPERS
+from .timeline import Timeline
+
+VIEW_LABELS = {"steps": "Steps", "timeline": "Timeline", "compare": "Compare with last success"}
 
 
 class ExecutionSummaryView(JSComponent):
@@ -126,6 +138,51 @@ export function render({ model, el }) {
             self._on_close()
 
 
+class ViewSwitch(JSComponent):
+    """Steps | Timeline | Compare: tabs bound to `state.view`; Compare only where it applies."""
+
+    value = param.Selector(default="steps", objects=list(DETAIL_VIEWS))
+    compare = param.Boolean(default=False, doc="Offer the comparison (the execution failed).")
+    steps = param.Integer(default=None, allow_None=True, doc="How many steps the execution has (None: loading).")
+
+    _esm = JS_HELPERS + f"""
+const VIEW_LABELS = {json.dumps(VIEW_LABELS)};
+export function render({{ model, el }}) {{
+  const bar = h("div", "views");
+  bar.setAttribute("role", "tablist");
+  bar.setAttribute("aria-label", "Execution details view");
+  function draw() {{
+    bar.replaceChildren();
+    for (const view of Object.keys(VIEW_LABELS)) {{
+      if (view === "compare" && !model.compare) continue;
+      const selected = model.value === view;
+      const b = h("button", "view" + (selected ? " selected" : "") + " " + view, VIEW_LABELS[view]);
+      if (view === "steps" && model.steps !== null) b.append(h("span", "count", fmtNumber(model.steps)));
+      b.setAttribute("role", "tab");
+      b.setAttribute("data-view", view);
+      b.setAttribute("aria-selected", selected ? "true" : "false");
+      b.addEventListener("click", () => {{ model.value = view; }});
+      bar.append(b);
+    }}
+  }}
+  model.on(["value", "compare", "steps"], draw);
+  draw();
+  el.append(bar);
+}}
+"""
+
+    _stylesheets = [BASE_CSS + """
+.views { display: flex; gap: 4px; padding: 6px 18px 0; border-bottom: 1px solid var(--line); }
+.count { margin-left: 6px; font-size: 11.5px; background: #eef2ff; color: #4338ca; border-radius: 999px;
+         padding: 0 7px; }
+.view { border: 0; background: transparent; padding: 7px 10px 8px; font-size: 13px; font-weight: 600;
+        color: #64748b; cursor: pointer; border-bottom: 2px solid transparent; margin-bottom: -1px; }
+.view:hover { color: #0f172a; }
+.view.selected { color: var(--accent); border-bottom-color: var(--accent); }
+.view.compare.selected { color: #b91c1c; border-bottom-color: #b91c1c; }
+"""]
+
+
 class DetailPanel(pn.viewable.Viewer):
     def __init__(self, state: LogsState, source: LogSource, **params):
         super().__init__(**params)
@@ -133,13 +190,18 @@ class DetailPanel(pn.viewable.Viewer):
         self.source = source
         self.summary = ExecutionSummaryView(lambda: state.open_execution(None), sizing_mode="stretch_width",
                                             margin=0)
-        self.steps_title = pn.pane.HTML("", margin=(14, 18, 4, 18),
+        self.switch = ViewSwitch(value=state.view, sizing_mode="stretch_width", margin=0,
+                                 css_classes=["view-switch"])
+        self.switch.param.watch(lambda e: setattr(self.state, "view", e.new), "value")
+        self.steps_title = pn.pane.HTML("", margin=(14, 18, 4, 18), visible=False,
                                         stylesheets=[":host { font-size: 11px; font-weight: 700; color: #475569; "
                                                      "text-transform: uppercase; letter-spacing: .06em; }"])
         self.cards = StepCards(state.toggle_step)
+        self.timeline = Timeline()
+        self.comparison = CompareView(source, state.open_execution)
         self.record: dict | None = None
         self.layout = pn.Column(
-            self.summary, self.steps_title, self.cards,
+            self.summary, self.switch, self.steps_title, self.cards, self.timeline, self.comparison,
             visible=bool(state.execution), sizing_mode="stretch_width", margin=0,
             css_classes=["detail-panel"],
             stylesheets=[":host { background: #fff; border: 1px solid #e2e8f0; border-radius: 12px; "
@@ -151,6 +213,8 @@ class DetailPanel(pn.viewable.Viewer):
         state.param.watch(self._opened, "execution")
         state.param.watch(self._steps_toggled, "steps")
         state.param.watch(self._revised, "revision")
+        state.param.watch(self._view_changed, "view")
+        self._show_view()
 
     async def _load(self):
         execution_id = self.state.execution
@@ -175,7 +239,10 @@ class DetailPanel(pn.viewable.Viewer):
     def _clear(self, message: str = "Loading…") -> None:
         self.record = None
         self.cards.clear()
+        self.timeline.show(None)
+        self.comparison.clear()
         self.summary.param.update(execution=None, message=message, steps=0)
+        self.switch.steps = None
         self.steps_title.object = ""
 
     def _show(self, result) -> None:
@@ -184,6 +251,7 @@ class DetailPanel(pn.viewable.Viewer):
             return
         if record is None:
             self._clear(error or "This execution no longer exists: it was deleted or removed by retention.")
+            self.comparison.view.message = ""
             return
         head = {k: v for k, v in record.items() if k != "steps"}
         if self.record is None or {k: v for k, v in self.record.items() if k != "steps"} != head:
@@ -191,8 +259,31 @@ class DetailPanel(pn.viewable.Viewer):
                                       server_now=now_ms())
         self.record = record
         self.cards.show(record["steps"], self.state.steps)
-        count = len(record["steps"])
-        self.steps_title.object = f"Steps ({count})" if count else "No steps recorded yet"
+        self.switch.steps = len(record["steps"])  # the Steps tab shows the count
+        self.steps_title.object = "" if record["steps"] else "No steps recorded yet"
+        self.switch.compare = can_compare(record)
+        if self.state.view == "compare" and not can_compare(record):
+            self.state.view = "steps"  # a run that did not fail has nothing to compare (calls _view_changed)
+        else:
+            self._show_view()
+
+    def _view_changed(self, event) -> None:
+        self.switch.value = event.new
+        self._show_view()
+
+    def _show_view(self) -> None:
+        """Show the chosen view, and bring it up to date with the record (the others wait until chosen)."""
+        view = self.state.view
+        self.cards.view.visible = view == "steps"
+        self.steps_title.visible = view == "steps" and self.record is not None and not self.record["steps"]
+        self.timeline.layout.visible = view == "timeline"
+        self.comparison.view.visible = view == "compare"
+        if view == "timeline":
+            self.timeline.show(self.record)
+        else:
+            self.timeline.stop()
+        if view == "compare" and self.record is not None:
+            self.comparison.show(self.record)
 
     def _steps_toggled(self, event) -> None:
         if self.record is not None:

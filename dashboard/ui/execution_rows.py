@@ -2,7 +2,7 @@
 
 Each row shows status, trigger (with the phone number of an incoming message),
 start time, duration (ticking while running), messages sent (green) and failed
-(red), and a trash icon on hover. Pages are fetched with LIMIT/OFFSET one at a time;
+(red), and a trash icon on hover (for admins). Pages are fetched with LIMIT/OFFSET one at a time;
 a flow with a million runs costs the same as one with thirty.
 
 `ExecutionRows` loads a flow's page and hands it to the group list as plain data;
@@ -66,12 +66,16 @@ function renderRows(flow, data, selected, clock, live, send) {
     row.append(cell("duration", dur));
     row.append(cell("sent", count(r.sent, "sent", "Messages sent")));
     row.append(cell("failed", count(r.failed, "failed-count", "Messages failed")));
-    const trash = h("button", "trash");
-    trash.title = running ? "Running executions cannot be deleted" : "Delete this execution";
-    trash.setAttribute("aria-label", "Delete execution");
-    trash.append(icon("trash"));
-    trash.addEventListener("click", (e) => { e.stopPropagation(); send({action: "delete", flow: flow, id: r.id}); });
-    row.append(cell("actions", trash));
+    if (data.can_delete) {  // viewers get no trash icon (and the server refuses a forged delete)
+      const trash = h("button", "trash");
+      trash.title = running ? "Running executions cannot be deleted" : "Delete this execution";
+      trash.setAttribute("aria-label", "Delete execution");
+      trash.append(icon("trash"));
+      trash.addEventListener("click", (e) => { e.stopPropagation(); send({action: "delete", flow: flow, id: r.id}); });
+      row.append(cell("actions", trash));
+    } else {
+      row.append(cell("actions"));
+    }
     const open = () => send({action: "open", flow: flow, id: r.id});
     row.addEventListener("click", open);
     row.addEventListener("keydown", (e) => { if (e.key === "Enter") open(); });
@@ -155,11 +159,12 @@ class ExecutionRows:
 
     def __init__(self, flow_name: str, state: LogsState, source: LogSource, *,
                  publish: Callable[[str, dict | None], None], on_delete: Callable[[dict], None],
-                 total: int | None = None):
+                 total: int | None = None, can_delete: bool = True):
         self.flow_name = flow_name
         self.state = state
         self.source = source
         self.on_delete = on_delete
+        self.can_delete = can_delete  # draws the trash icon; the delete handler checks the role itself
         self._publish = publish
         self.total = total
         self.data: dict | None = None  # what the browser shows for this flow
@@ -203,7 +208,7 @@ class ExecutionRows:
             self.state.set_page(self.flow_name, page - 1)
             return
         self.publish({"rows": rows, "page": page, "has_next": has_next, "page_size": self.state.page_size,
-                      "total": self.total, "loading": False})
+                      "total": self.total, "loading": False, "can_delete": self.can_delete})
 
     def _pages_changed(self, _) -> None:
         if self.data is None or self.state.page_of(self.flow_name) != self.data["page"]:

@@ -149,11 +149,13 @@ export function render({ model, el }) {
 class FlowGroupList(pn.viewable.Viewer):
     """The flow groups of the current tab, and the executions of the expanded ones."""
 
-    def __init__(self, state: LogsState, source: LogSource, *, on_delete: Callable[[dict], None], **params):
+    def __init__(self, state: LogsState, source: LogSource, *, on_delete: Callable[[dict], None],
+                 can_delete: bool = True, **params):
         super().__init__(**params)
         self.state = state
         self.source = source
         self.on_delete = on_delete
+        self.can_delete = can_delete  # admins only: viewers get no trash icon
         self.rows: dict[str, ExecutionRows] = {}
         self.shown = GROUPS_SHOWN
         self.data: list[dict] | None = None
@@ -208,7 +210,8 @@ class FlowGroupList(pn.viewable.Viewer):
                 self.rows[flow].set_total(drawn[flow]["runs"])
             else:
                 self.rows[flow] = ExecutionRows(flow, self.state, self.source, publish=self._publish,
-                                                on_delete=self.on_delete, total=drawn[flow]["runs"])
+                                                on_delete=self.on_delete, total=drawn[flow]["runs"],
+                                                can_delete=self.can_delete)
         tab = self.state.tab
         self.view.param.update(
             groups=visible,

@@ -1,10 +1,14 @@
-"""The page header: title, Refresh, and Clear all (after a confirmation that says how many)."""
+"""The page header: title, who is signed in, Refresh, and Clear all (after a confirmation
+that says how many). Clear all is shown to admins only, and refused to anyone else even
+if the click is forged; every attempt goes to the audit log."""
 
 from __future__ import annotations
 
 import panel as pn
 
+from ..auth import Guard
 from .confirm import ConfirmDialog
+from .format import esc
 from .source import LogSource
 from .state import LogsState
 from .theme import ICONS
@@ -19,6 +23,15 @@ TITLE_CSS = """
 @keyframes pulse { 0%, 100% { opacity: 1; } 50% { opacity: .3; } }
 """
 
+USER_CSS = """
+.user { display: flex; align-items: center; gap: 8px; font-size: 13px; color: #334155; white-space: nowrap; }
+.role { font-size: 11px; font-weight: 700; text-transform: uppercase; letter-spacing: .05em; border-radius: 999px;
+        padding: 1px 8px; background: #e2e8f0; color: #334155; }
+.role.admin { background: #fee2e2; color: #991b1b; }
+.logout { color: #4338ca; text-decoration: none; font-weight: 600; }
+.logout:hover { text-decoration: underline; }
+"""
+
 
 BUTTON_CSS = """
 .bk-SVGIcon { display: inline-flex; }
@@ -28,11 +41,19 @@ BUTTON_CSS = """
 
 
 class Header(pn.viewable.Viewer):
-    def __init__(self, state: LogsState, source: LogSource, confirm: ConfirmDialog, **params):
+    def __init__(self, state: LogsState, source: LogSource, confirm: ConfirmDialog, guard: Guard, **params):
         super().__init__(**params)
         self.state = state
         self.source = source
         self.confirm = confirm
+        self.guard = guard
+        session = guard.session
+        # the user name comes from a login form or an OAuth provider: escaped like any other text
+        self.user = pn.pane.HTML(
+            f'<div class="user">Signed in as <b class="name">{esc(session.user)}</b>'
+            f'<span class="role {esc(session.role)}">{esc(session.role)}</span>'
+            '<a class="logout" href="./logout">Log out</a></div>',
+            margin=(0, 12), stylesheets=[USER_CSS], visible=session.signed_in, css_classes=["signed-in"])
         self.title = pn.pane.HTML(
             '<div class="title">Execution Logs</div>'
             '<div class="subtitle">Every run of every flow, grouped by flow, most recent activity first.'
@@ -42,7 +63,7 @@ class Header(pn.viewable.Viewer):
         self.refresh = pn.widgets.Button(label="Refresh", icon=ICONS["refresh"], color="primary",
                                          css_classes=["refresh"], **button)
         self.clear = pn.widgets.Button(label="Clear all", icon=ICONS["trash"], color="danger",
-                                       css_classes=["clear-all"], **button)
+                                       css_classes=["clear-all"], visible=session.is_admin, **button)
         self.refresh.on_click(self._refresh)
         self.clear.on_click(self._ask_clear)
 
@@ -50,6 +71,8 @@ class Header(pn.viewable.Viewer):
         self.state.refresh(self.source.change_token())
 
     async def _ask_clear(self, _) -> None:
+        if not self.guard.allows("clear"):
+            return
         self.clear.loading = True
         try:
             doomed, running = await self.source.deletable_count()
@@ -70,12 +93,16 @@ class Header(pn.viewable.Viewer):
         )
 
     async def _clear_all(self) -> None:
+        if not self.guard.allows("clear"):  # the confirmation cannot be forged past the role either
+            return
         self.clear.loading = True
         try:
             deleted = await self.source.clear_all()
         except Exception as exc:  # a lock held too long, a full disk: say so
+            self.guard.record("clear", f"failed: {exc}")
             self.state.tell(f"Clear all failed: {exc}", "error")
         else:
+            self.guard.record("clear", "deleted", count=deleted)
             self.state.tell(f"Deleted {deleted:,} execution{'s' if deleted != 1 else ''}. "
                             "Running executions were kept.", "success")
         finally:
@@ -83,5 +110,5 @@ class Header(pn.viewable.Viewer):
         self.state.refresh(self.source.change_token())
 
     def __panel__(self):
-        return pn.Row(self.title, pn.HSpacer(), self.refresh, self.clear, sizing_mode="stretch_width",
+        return pn.Row(self.title, pn.HSpacer(), self.user, self.refresh, self.clear, sizing_mode="stretch_width",
                       margin=(0, 0, 16, 0), styles={"align-items": "center"})

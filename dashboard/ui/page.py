@@ -7,8 +7,14 @@ import urllib.parse
 from pathlib import Path
 
 import panel as pn
+import param
 
+from ..audit import AuditLog
+from ..auth import AccessConfig, Guard, current_session
+from ..prices import price_file
+from ..privacy import RedactedSource
 from ..store import ExecutionNotFound, ExecutionRunning
+from .banner import QuarantineBanner
 from .confirm import ConfirmDialog
 from .detail_panel import DetailPanel
 from .failure_causes import FailureCausesPanel
@@ -22,10 +28,11 @@ from .sidebar import Sidebar
 from .source import LogSource, source_for
 from .state import LogsState
 from .theme import SANS
+from .token_page import TokenPage
 
 POLL_MS = 1000  # the change token is one small file: reading it every second costs nothing
 URL_PARAMETERS = {name: name for name in ("page", "tab", "range", "since", "until", "search", "cause", "flows",
-                                          "execution", "view")}
+                                          "execution", "view", "by")}
 TEMPLATE_CSS = f"""
 body {{ font-family: {SANS}; background: #f6f7fb; }}
 #main, .main {{ background: #f6f7fb; }}
@@ -38,23 +45,35 @@ body {{ font-family: {SANS}; background: #f6f7fb; }}
 class ExecutionLogsPage:
     """Builds the page of one session. `page.template` is what gets served."""
 
-    def __init__(self, data_dir: str | Path, *, poll_ms: int = POLL_MS):
-        self.source: LogSource = source_for(data_dir)
-        self.state = LogsState(change_token=self.source.change_token())
+    def __init__(self, data_dir: str | Path, *, poll_ms: int = POLL_MS, prices: str | Path | None = None,
+                 access: AccessConfig | None = None):
+        self.session = current_session(access or AccessConfig())
+        shared = source_for(data_dir)
+        # privacy is applied to the data before any component sees it: hidden text never reaches the browser
+        self.source: LogSource = RedactedSource(shared, self.session.privacy) if self.session.privacy.active \
+            else shared
+        # a search must not tell what a hidden AI reply says either
+        self.state = LogsState(change_token=self.source.change_token(),
+                               search_ai_replies=not self.session.privacy.hide_ai_text)
+        self.guard = Guard(self.session, AuditLog(data_dir), self.state.tell)
         if pn.state.location is not None:
             pn.state.location.sync(self.state, URL_PARAMETERS, on_error=self._url_error)
         # The queries start now, while the browser loads the page; the first loads find them done.
         self.source.prefetch(self.state.tab, self.state.execution, self.state.scope())
         self.confirm = ConfirmDialog()
         self.notice = Notice(self.state)
-        self.header = Header(self.state, self.source, self.confirm)
+        self.header = Header(self.state, self.source, self.confirm, self.guard)
+        self.banner = QuarantineBanner(self.state, shared.store)
         self.range_picker = RangePicker(self.state)
         self.search = SearchBox(self.state)
         self.failure_causes = FailureCausesPanel(self.state, self.source)
         self.tabs = FilterTabs(self.state, self.source)
-        self.groups = FlowGroupList(self.state, self.source, on_delete=self.ask_delete)
+        self.groups = FlowGroupList(self.state, self.source, on_delete=self.ask_delete,
+                                    can_delete=self.session.is_admin)
         self.detail = DetailPanel(self.state, self.source)
-        self.sidebar = Sidebar()
+        self.sidebar = Sidebar(self.state)
+        self.prices = price_file(data_dir, prices)
+        self.tokens: TokenPage | None = None  # built when first shown: its charts cost every session otherwise
         self.poll_ms = poll_ms
         self.template = self._template()
         # Load once the browser has the page: changes made before it connects would not reach it.
@@ -66,11 +85,19 @@ class ExecutionLogsPage:
             self.poller = pn.state.add_periodic_callback(self.poll, period=self.poll_ms)
 
     def _url_error(self, values: dict) -> None:
-        """Panel reads `?execution=123` as a number; an execution id is always text."""
-        if "execution" in values:
-            raw = dict(urllib.parse.parse_qsl(pn.state.location.search.lstrip("?")))
-            self.state.execution = raw.get("execution", "")
-        # a hand-edited link with a bad tab or flow list keeps the defaults
+        """One value of a link did not fit (Panel reads `?execution=123` or `?search=4915…` as a
+        number, `?flows=Name` as text): keep every other value, and read text parameters as text."""
+        raw = dict(urllib.parse.parse_qsl(pn.state.location.search.lstrip("?")))
+        for name, value in values.items():
+            parameter = self.state.param[name]
+            if isinstance(parameter, param.String):
+                value = raw.get(name, "")
+            elif isinstance(parameter, param.List) and not isinstance(value, list):
+                value = [raw[name]] if raw.get(name) else []  # a hand-written link names one flow
+            try:
+                setattr(self.state, name, value)
+            except ValueError:
+                pass  # a bad tab or range keeps its default
 
     # -- auto-refresh -----------------------------------------------------------------
 
@@ -83,6 +110,8 @@ class ExecutionLogsPage:
     # -- delete one execution -----------------------------------------------------------
 
     def ask_delete(self, row: dict) -> None:
+        if not self.guard.allows("delete", execution_ids=[row["id"]]):
+            return
         if row["status"] == "running":
             self.state.tell("This execution is still running and cannot be deleted; "
                             "it can be deleted once it has finished.", "error")
@@ -97,14 +126,19 @@ class ExecutionLogsPage:
         )
 
     async def delete(self, execution_id: str) -> None:
+        if not self.guard.allows("delete", execution_ids=[execution_id]):  # checked again: a confirm can be forged
+            return
         try:
             await self.source.delete_execution(execution_id)
         except ExecutionRunning:
+            self.guard.record("delete", "refused: running", execution_ids=[execution_id])
             self.state.tell("This execution is still running and cannot be deleted; "
                             "it can be deleted once it has finished.", "error")
         except ExecutionNotFound:
+            self.guard.record("delete", "not found", execution_ids=[execution_id])
             self.state.tell("This execution was already deleted.", "info")
         else:
+            self.guard.record("delete", "deleted", execution_ids=[execution_id])
             self.state.tell("Execution deleted.", "success")
             if self.state.execution == execution_id:
                 self.state.open_execution(None)
@@ -120,6 +154,7 @@ class ExecutionLogsPage:
         content = pn.Column(
             self.header,
             self.notice,
+            self.banner,
             pn.Row(self.range_picker, pn.HSpacer(), self.search, sizing_mode="stretch_width", margin=(0, 0, 12, 0),
                    styles={"align-items": "center", "flex-wrap": "wrap", "gap": "8px"}, css_classes=["find-bar"]),
             pn.Row(self.failure_causes, sizing_mode="stretch_width", margin=(0, 0, 12, 0)),
@@ -127,12 +162,24 @@ class ExecutionLogsPage:
             pn.Row(list_column, detail_column, sizing_mode="stretch_width", margin=0),
             self.confirm,
             sizing_mode="stretch_width", margin=(4, 8), css_classes=["execution-logs"],
+            visible=self.state.page == "logs",
         )
+        tokens = pn.Column(sizing_mode="stretch_width", margin=0, visible=self.state.page == "tokens")
+
+        def show(page: str) -> None:
+            if page == "tokens" and self.tokens is None:
+                self.tokens = TokenPage(self.state, self.source, self.prices)
+                tokens.append(self.tokens)
+                self.tokens._page_changed()
+            content.visible, tokens.visible = page == "logs", page == "tokens"
+
+        show(self.state.page)
+        self.state.param.watch(lambda e: show(e.new), "page")
         template = pn.template.BootstrapTemplate(
             title="flowlogs",
             sidebar=[self.sidebar],
             sidebar_width=220,
-            main=[content],
+            main=[content, tokens],
             header_background="#0f172a",
             header_color="#f8fafc",
             busy_indicator=None,  # the page polls every second; each component shows its own spinner
@@ -141,6 +188,9 @@ class ExecutionLogsPage:
         return template
 
 
-def create_page(data_dir: str | Path) -> pn.template.BootstrapTemplate:
-    """A fresh page for one session (what `pn.serve` and `panel serve` call)."""
-    return ExecutionLogsPage(data_dir).template
+def create_page(data_dir: str | Path, prices: str | Path | None = None,
+                access: AccessConfig | None = None) -> pn.template.BootstrapTemplate:
+    """A fresh page for one session (what `pn.serve` and `panel serve` call); `prices`: a price file
+    other than FLOWLOGS_PRICES or the data directory's prices.toml; `access`: who signs in and their role
+    (default: no sign-in, the local user is an admin)."""
+    return ExecutionLogsPage(data_dir, prices=prices, access=access).template

@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import param
 
+from ..queries import Search, parse_time
 from ..schema import FailureCause, Tab
 
 PAGE_SIZE = 25
@@ -39,10 +40,11 @@ class Scope(NamedTuple):
     until: dt.datetime | None = None
     search: str = ""
     cause: str = ""
+    search_ai_replies: bool = True  # False for a viewer from whom AI text is hidden
 
     def query_args(self) -> dict:
-        return {"since": self.since, "until": self.until, "search": self.search or None,
-                "cause": self.cause or None}
+        search = Search(self.search, ai_replies=self.search_ai_replies) if self.search else None
+        return {"since": self.since, "until": self.until, "search": search, "cause": self.cause or None}
 
 DETAIL_VIEWS = ("steps", "timeline", "compare")
 
@@ -74,6 +76,9 @@ class LogsState(param.Parameterized):
 
     view = param.Selector(default="steps", objects=list(DETAIL_VIEWS), doc="What the detail panel shows.")
 
+    search_ai_replies = param.Boolean(default=True, constant=True,
+                                      doc="Whether a search looks into AI replies (not when they are hidden).")
+
     change_token = param.String(default="", doc="The store's change token the page last loaded.")
 
     revision = param.Integer(default=0, doc="Moves when the data changed or a refresh was asked for.")
@@ -96,8 +101,6 @@ class LogsState(param.Parameterized):
         """The selected range as (since, until), UTC; None is open. Presets are rounded down to the
         minute, so the sessions of one minute share their cached queries."""
         if self.range == "custom":
-            from ..queries import parse_time  # the same parser as the CLI's --since/--until
-
             def bound(text, end):
                 try:
                     value = parse_time(text.strip()) if text.strip() else None
@@ -124,7 +127,7 @@ class LogsState(param.Parameterized):
     def scope(self) -> Scope:
         since, until = self.bounds()
         cause = self.failure_cause
-        return Scope(since, until, self.search.strip(), cause.value if cause else "")
+        return Scope(since, until, self.search.strip(), cause.value if cause else "", self.search_ai_replies)
 
     # -- actions the components call ------------------------------------------
 

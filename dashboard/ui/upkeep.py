@@ -21,6 +21,7 @@ from ..store import DEFAULT_RETENTION_DAYS, Store
 log = logging.getLogger(__name__)
 
 SMALL_FILES = 8  # a day with more files than this in a dataset gets compacted
+MERGE_INTERVAL = 5.0  # seconds between merges of today's small files
 
 _started: dict[tuple[str, Path], threading.Thread] = {}
 _lock = threading.Lock()
@@ -71,10 +72,22 @@ def days_with_small_files(store: Store, limit: int = SMALL_FILES) -> list[dt.dat
             if any(len(store.files(dataset, [day])) > limit for dataset in ("executions", "steps"))]
 
 
-def start_compaction(data_dir: str | Path, *, interval: float = 300,
+def start_compaction(data_dir: str | Path, *, interval: float = 300, merge_interval: float = MERGE_INTERVAL,
                      stop: threading.Event | None = None) -> threading.Thread:
-    """Compact the days that collected many small files, now and then every `interval` seconds."""
+    """Compact the days that collected many small files, now and then every `interval` seconds;
+    and every `merge_interval` seconds merge the small files of today and yesterday (the days
+    writers write to), which is cheap and keeps a live stream's file count low in between."""
     store = Store(data_dir)
+
+    def merge() -> None:
+        today = dt.datetime.now(dt.timezone.utc).date()
+        for day in (today - dt.timedelta(days=1), today):
+            merged = store.merge_small_files(day)
+            if merged:
+                log.debug("merged %d small files of %s", merged, day)
+
+    if merge_interval:
+        _start("merging", Path(data_dir), merge_interval, stop, merge)
 
     def job() -> None:
         days = days_with_small_files(store)

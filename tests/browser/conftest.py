@@ -48,11 +48,17 @@ class Server:
                 self.process.wait(5)
 
 
-def start_server(data: Path, log: Path, *, via: str = "serve") -> Server:
-    """`dashboard.server.serve` (what `flowlogs serve` runs) or `panel serve dashboard/app.py`."""
+def start_server(data: Path, log: Path, *, via: str = "serve", cli_args: list[str] = (),
+                 env: dict[str, str] | None = None) -> Server:
+    """`dashboard.server.serve` (what `flowlogs serve` runs), `panel serve dashboard/app.py`, or
+    `flowlogs serve` itself (via="cli", with `cli_args` such as --users and `env` such as a cookie secret)."""
     port = free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "FLOWLOGS_DATA": str(data)}
-    if via == "serve":
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "FLOWLOGS_DATA": str(data), **(env or {})}
+    if via == "cli":
+        cmd = [sys.executable, "-m", "dashboard.cli", "serve", "--data", str(data), "--port", str(port),
+               "--retention-interval", "3600", *cli_args]
+        url = f"http://127.0.0.1:{port}/"
+    elif via == "serve":
         cmd = [sys.executable, "-c",
                f"from dashboard.server import serve; serve({str(data)!r}, port={port}, retention_interval=3600)"]
         url = f"http://127.0.0.1:{port}/"

@@ -112,7 +112,7 @@ class LogsPage:
         return self.page.locator(".search-box input").input_value()
 
     def choose_range(self, label: str) -> None:
-        button = self.page.locator(".range-presets button", has_text=label)
+        button = self.page.locator(".find-bar .range-presets button", has_text=label)
         button.click()
         expect(button).to_have_class(re.compile(r"\bbk-active\b"))
 

@@ -158,6 +158,7 @@ def test_failed_step_shows_its_error_and_input(logs_page, shared_server):
         expect(tree).to_contain_text(text)
     p.page.mouse.move(0, 0)
     p.page.set_viewport_size({"width": 1600, "height": 1200})  # the error and the whole input in view
+    card.locator(".json-tree").last.scroll_into_view_if_needed()  # below the find bar: the user scrolls
     expect(card.locator(".json-tree").last).to_be_in_viewport()
 
 

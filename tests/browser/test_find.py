@@ -12,6 +12,7 @@ import urllib.parse
 
 import pandas as pd
 import pytest
+from conftest import screenshot_path
 from logs_page import LogsPage
 from playwright.sync_api import expect
 
@@ -80,7 +81,7 @@ def test_words_of_ai_replies_are_found_and_counts_follow_the_search(demo_server,
     assert "search" not in url_query(page) or not url_query(page)["search"]
 
 
-def test_failure_cause_counts_equal_the_store_and_a_click_narrows_to_them(demo_server, page):
+def test_failure_cause_counts_equal_the_store_and_a_click_narrows_to_them(demo_server, page, tmp_path):
     server, queries = demo_server
     listed = queries.failures().cause.value_counts().to_dict()
     p = LogsPage(page, server.url).open()
@@ -96,6 +97,9 @@ def test_failure_cause_counts_equal_the_store_and_a_click_narrows_to_them(demo_s
     expect(p.groups()).to_have_count(failures.flow_name.nunique())
     assert set(p.group_names()) == set(failures.flow_name)
     expect(page).to_have_url(re.compile(r"cause=invalid_phone"))
+    p.expand(failures.flow_name.iloc[0])
+    page.mouse.move(0, 0)
+    page.screenshot(path=str(screenshot_path("find.png", tmp_path)))
 
     # the link reopens the same view
     p.open(page.url)
@@ -110,7 +114,7 @@ def test_a_range_narrows_counts_causes_and_groups_and_is_in_the_url(demo_server,
     server, queries = demo_server
     day = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=3)).date().isoformat()
     p = LogsPage(page, server.url).open(f"{server.url}?range=custom&since={day}&until={day}")
-    expect(page.locator(".range-since input")).to_have_value(day)
+    expect(page.locator(".find-bar .range-since input")).to_have_value(day)
     counts = queries.tab_counts(since=dt.date.fromisoformat(day), until=dt.date.fromisoformat(day))
     expect(p.tab("all").locator(".count")).to_have_text(f"{counts['all']:,}")
     causes = queries.failures(since=dt.date.fromisoformat(day), until=dt.date.fromisoformat(day))
@@ -118,13 +122,13 @@ def test_a_range_narrows_counts_causes_and_groups_and_is_in_the_url(demo_server,
     expect(p.cause_card("invalid_phone").locator(".count")).to_have_text(f"{causes.get('invalid_phone', 0):,}")
 
     # a bound that is not a date says so and leaves that side open
-    page.locator(".range-until input").fill("next tuesday")
-    page.locator(".range-until input").press("Enter")
-    expect(page.locator(".range-problem")).to_contain_text("Until: not a date or time")
+    page.locator(".find-bar .range-until input").fill("next tuesday")
+    page.locator(".find-bar .range-until input").press("Enter")
+    expect(page.locator(".find-bar .range-problem")).to_contain_text("Until: not a date or time")
 
     p.choose_range("Last 7 days")
     expect(page).to_have_url(re.compile(r"range=7d"))
-    expect(page.locator(".range-since input")).to_be_hidden()
+    expect(page.locator(".find-bar .range-since input")).to_be_hidden()
     now = dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0)
     # the page rounds the start to the minute: the figure is one of the two minutes around the click
     week = {queries.tab_counts(since=now - dt.timedelta(days=7, minutes=m))["all"] for m in (-1, 0, 1)}
@@ -147,5 +151,18 @@ def test_search_and_cause_survive_auto_refresh_and_new_events_are_counted(own_se
     assert p.search_text() == "reminder"
     assert p.group_names() == ["Order reminder"]
     assert url_query(page)["search"] == "reminder" and url_query(page)["range"] == "24h"
-    expect(page.locator(".range-presets button", has_text="Last 24 hours")).to_have_class(re.compile("bk-active"))
+    preset = page.locator(".find-bar .range-presets button", has_text="Last 24 hours")
+    expect(preset).to_have_class(re.compile("bk-active"))
     assert not page.errors
+
+
+def test_a_hand_written_link_with_a_bare_number_and_flow_opens_that_view(shared_server, page):
+    """Panel reads `search=4915…` as a number and `flows=Name` as text: both must still apply."""
+    logs = shared_server.logs
+    p = LogsPage(page, shared_server.url).open(
+        f"{shared_server.url}?search=4915112345678&flows=Support%20auto-reply&tab=completed")
+    assert p.search_text() == "4915112345678"
+    expect(p.tab("completed")).to_have_attribute("aria-selected", "true")
+    expect(p.tab("all").locator(".count")).to_have_text(str(logs.runs["Support auto-reply"]))
+    expect(p.group("Support auto-reply")).to_have_attribute("aria-expanded", "true")
+    expect(p.rows("Support auto-reply")).to_have_count(logs.runs["Support auto-reply"])

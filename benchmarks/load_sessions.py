@@ -1,0 +1,276 @@
+"""Dashboard sessions for the load test: one headless Chromium, one browser context per session.
+
+Playwright's async API drives every session from one event loop (one task each). A
+session loops until the deadline: open the page, switch two filter tabs, expand a flow
+group, open one of its executions in the detail panel, close it, and start again with a
+fresh page load; between clicks it pauses as a person reading would (`think`).
+
+Each interaction is timed from the click (or navigation) until its answer is on screen.
+"On screen" is checked inside the page by `PAGE_HELPERS` every POLL_MS, reaching into
+Panel's shadow roots: Playwright's own waits back off to 500 ms between checks, which
+would round a slow answer up by as much.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run"]
+INTERACTION_TIMEOUT_MS = 30_000
+POLL_MS = 25
+TABS = ("all", "running", "failed", "completed")
+KINDS = ("first visit", "open the page", "switch a tab", "expand a flow group", "open an execution",
+         "close the execution")
+ARRIVALS_SHARE = 0.2  # of the duration, over which the sessions arrive
+PICK_AMONG = 10  # groups and rows are picked among the first ten shown, where people click
+
+PAGE_HELPERS = """
+(() => {
+  // Every shadow root the page creates, so a query need not walk the whole DOM to find them.
+  const roots = [];
+  let dirty = true;
+  let checked = 0;
+  const watch = (node) => new MutationObserver(() => { dirty = true; })
+    .observe(node, {subtree: true, childList: true, attributes: true, characterData: true});
+  const attachShadow = Element.prototype.attachShadow;
+  Element.prototype.attachShadow = function (init) {
+    const root = attachShadow.call(this, init);
+    roots.push(root);
+    watch(root);
+    return root;
+  };
+  watch(document);
+  window.__load = {
+    // The wait predicate: evaluated again only once the DOM changed, or after 250 ms (a change
+    // mutation observers cannot see, such as layout), so twenty waiting pages cost little CPU.
+    check(name, args) {
+      const now = performance.now();
+      if (!dirty && now - checked < 250) return false;
+      dirty = false;
+      checked = now;
+      return this[name](...args);
+    },
+    all(selector) {
+      const out = [...document.querySelectorAll(selector)];
+      for (const root of roots) if (root.host.isConnected) out.push(...root.querySelectorAll(selector));
+      return out;
+    },
+    shown(el) { return el.getClientRects().length > 0; },
+    loaded() {
+      const count = this.all("[role=tab][data-tab=all] .count")[0];
+      return !!count && count.textContent !== "\\u2026" && this.all(".group, .groups .empty").length > 0;
+    },
+    tabShown(tab) {
+      if (!this.all(`[role=tab][data-tab=${tab}][aria-selected=true]`).length) return false;
+      const groups = this.all(".group");
+      if (groups.length) return groups.every((g) => g.dataset.tab === tab);
+      return this.all(".groups .empty").some((e) => !e.textContent.startsWith("Loading"));
+    },
+    groups() { return this.all(".group").filter((g) => this.shown(g)).map((g) => g.dataset.flow); },
+    rows(flow) {
+      return this.all("[data-rows-of]").filter((r) => r.dataset.rowsOf === flow)
+        .flatMap((r) => [...r.querySelectorAll(".execution-row")])
+        .filter((r) => r.dataset.status !== "running" && this.shown(r)).map((r) => r.dataset.executionId);
+    },
+    expanded(flow) {
+      return this.all(".group[aria-expanded=true]").some((g) => g.dataset.flow === flow)
+        && this.rows(flow).length > 0;
+    },
+    opened(id) {
+      return this.all(".summary .exec-id").some((e) => e.textContent === id && this.shown(e))
+        && this.all(".step").some((s) => this.shown(s));
+    },
+    closed() { return !this.all(".summary").some((e) => this.shown(e)); },
+  };
+})();
+"""
+
+
+@dataclass
+class Observations:
+    """What all sessions saw: (kind, ms) per interaction, and errors by kind."""
+
+    started: float = field(default_factory=time.monotonic)
+    latencies: list[tuple[str, float]] = field(default_factory=list)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    ignored: dict[str, int] = field(default_factory=dict)
+
+    def error(self, kind: str, source: str, message: str) -> None:
+        at = time.monotonic() - self.started
+        self.errors.setdefault(kind, []).append(f"{source} at {at:.0f} s: {message.strip()[:400]}")
+
+    def ignore(self, kind: str) -> None:
+        self.ignored[kind] = self.ignored.get(kind, 0) + 1
+
+
+def css_string(value: str) -> str:
+    """A CSS attribute value in quotes, whatever characters it holds."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\a ") + '"'
+
+
+def is_local(url: str) -> bool:
+    if url.startswith(("data:", "blob:", "about:")):
+        return True
+    host = url.split("/")[2].split(":")[0] if "://" in url else ""
+    return host in ("127.0.0.1", "localhost")
+
+
+class Session:
+    """One person at the dashboard, in their own browser context."""
+
+    def __init__(self, number: int, context, url: str, seen: Observations, think: float):
+        self.number = number
+        self.name = f"session {number}"
+        self.context = context
+        self.url = url
+        self.seen = seen
+        self.think_seconds = think
+        self.rng = random.Random(number)
+        self.page = None
+        self.tab = "all"
+        self.doing = ""
+
+    async def start(self) -> None:
+        await self.context.add_init_script(PAGE_HELPERS)
+        await self.context.route("**/*", self._local_only)
+        self.page = page = await self.context.new_page()
+        page.set_default_timeout(INTERACTION_TIMEOUT_MS)
+        page.on("pageerror", lambda exc: self.seen.error("page error", self.name, str(exc)))
+        page.on("console", self._console)
+        page.on("response", self._response)
+
+    async def _local_only(self, route) -> None:
+        if is_local(route.request.url):
+            await route.continue_()
+        else:  # nothing leaves the machine (FastListTemplate-style font requests and the like)
+            self.seen.ignore("request to another host, aborted")
+            await route.abort()
+
+    def _console(self, message) -> None:
+        if message.type != "error":
+            return
+        if message.text.startswith("Failed to load resource") and not is_local(message.location.get("url", "")):
+            return  # the request we aborted above
+        self.seen.error("console error", self.name, message.text)
+
+    def _response(self, response) -> None:
+        if response.status >= 500:
+            self.seen.error("HTTP 5xx", self.name, f"{response.status} {response.request.method} {response.url}")
+
+    # -- interactions -----------------------------------------------------------------------
+
+    async def _until(self, predicate: str, *args) -> None:
+        await self.page.wait_for_function("([name, args]) => window.__load.check(name, args)",
+                                          arg=[predicate, list(args)], polling=POLL_MS,
+                                          timeout=INTERACTION_TIMEOUT_MS)
+
+    async def _timed(self, kind: str, act: Callable, predicate: str, *args) -> None:
+        self.doing = f"{kind} {', '.join(map(repr, args))}".strip()  # named in the error if it fails
+        started = time.perf_counter()
+        await act()
+        await self._until(predicate, *args)
+        self.seen.latencies.append((kind, (time.perf_counter() - started) * 1000))
+
+    async def _think(self) -> None:
+        await asyncio.sleep(self.think_seconds * self.rng.uniform(0.5, 1.5))
+
+    async def open_page(self, kind: str) -> None:
+        # from the navigation until the page shows its data; the load event does not matter
+        await self._timed(kind, lambda: self.page.goto(self.url, wait_until="commit"), "loaded")
+        self.tab = "all"
+
+    async def switch_tab(self, tab: str) -> None:
+        await self._timed("switch a tab", self.page.locator(f"[role=tab][data-tab={tab}]").click, "tabShown", tab)
+        self.tab = tab
+
+    async def expand_group(self) -> str | None:
+        flows = (await self.page.evaluate("window.__load.groups()"))[:PICK_AMONG]
+        if not flows:
+            return None
+        flow = self.rng.choice(flows)
+        await self._timed("expand a flow group", self.page.locator(f".group[data-flow={css_string(flow)}]").click,
+                          "expanded", flow)
+        return flow
+
+    async def open_execution(self, flow: str) -> bool:
+        ids = (await self.page.evaluate("(f) => window.__load.rows(f)", flow))[:PICK_AMONG]
+        if not ids:
+            return False
+        execution_id = self.rng.choice(ids)
+        row = self.page.locator(f".execution-row[data-execution-id={css_string(execution_id)}]")
+        await self._timed("open an execution", row.click, "opened", execution_id)
+        return True
+
+    async def close_execution(self) -> None:
+        await self._timed("close the execution", self.page.locator(".summary button.close").click, "closed")
+
+    async def one_round(self) -> None:
+        """Two tabs, a flow group, one of its executions opened and closed, then a fresh page."""
+        for tab in self.rng.sample([t for t in TABS if t != "all"], 2):
+            await self._think()
+            await self.switch_tab(tab)
+        if self.tab == "running":  # its executions are still under way: open finished ones elsewhere
+            await self._think()
+            await self.switch_tab(self.rng.choice(["all", "failed", "completed"]))
+        await self._think()
+        flow = await self.expand_group()
+        if flow is not None:
+            await self._think()
+            if await self.open_execution(flow):
+                await self._think()
+                await self.close_execution()
+        await self._think()
+        await self.open_page("open the page")
+
+    async def run(self, deadline: float) -> None:
+        """Rounds until the deadline; the round under way is finished, so every kind gets measured."""
+        from playwright.async_api import Error, TimeoutError
+
+        first, on_page = True, False
+        while True:
+            try:
+                if not on_page:  # the first visit, or after an error: start again from a fresh page
+                    await self.open_page("first visit" if first else "open the page")
+                    first, on_page = False, True
+                await self.one_round()
+            except TimeoutError as exc:
+                on_page = False
+                self.seen.error("interaction timed out (30 s)", self.name, f"{self.doing}: {str(exc).splitlines()[0]}")
+            except Error as exc:
+                on_page = False
+                self.seen.error("interaction failed", self.name, f"{self.doing}: {str(exc).splitlines()[0]}")
+            if time.monotonic() >= deadline:
+                return
+
+
+async def run_sessions(url: str, sessions: int, duration: float, think: float, seen: Observations,
+                       on_started: Callable[[], None] | None = None,
+                       on_finished: Callable[[], None] | None = None) -> None:
+    """`sessions` people at the dashboard for `duration` seconds; what they see goes into `seen`."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        people = [Session(n, await browser.new_context(viewport={"width": 1600, "height": 1000}), url, seen, think)
+                  for n in range(sessions)]
+        for person in people:
+            await person.start()
+        if on_started:
+            on_started()
+        deadline = time.monotonic() + duration
+
+        async def arrive(person: Session) -> None:
+            # people arrive over the first fifth of the run, not all in the same second
+            await asyncio.sleep(person.number * duration * ARRIVALS_SHARE / sessions)
+            await person.run(deadline)
+
+        await asyncio.gather(*(arrive(p) for p in people))
+        if on_finished:
+            on_finished()  # before the browser closes: its processes' CPU time is still readable
+        await browser.close()

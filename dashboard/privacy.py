@@ -1,0 +1,216 @@
+"""Privacy options: masked phone numbers, and AI prompts and replies hidden from viewers.
+
+Pure functions over the plain values the page sends to the browser, applied on the
+server (see `RedactedSource`), so that what is hidden never reaches the browser:
+
+    mask_phone("+4915112345678")                 -> "+49 151 ••• 678"
+    mask_phones_in_text("call +1 415 555 0132")  -> "call +1 415 ••• 132"
+    Privacy(mask_phones=True, hide_ai_text=True).redact(record)
+
+A phone number keeps its country code, its first group and its last 3 digits; at least
+4 digits are always masked (on a short number the first group, then the last digits,
+give way). In free text only international numbers (`+49…`, `0049…`) are recognised,
+so order numbers and dates are left alone; JSON values under a phone-like key
+(`phone`, `to`, `from`, `wa_id`, ...) are masked whatever their format.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
+
+MASK = "•••"
+HIDDEN = "hidden: only admins see AI prompts and replies"  # what a viewer sees in place of the text
+HIDDEN_MARK = "[hidden]"  # what replaces a prompt or reply quoted inside other text (input, output, error)
+MIN_MASKED = 4  # digits a masked number always hides
+KEEP_LAST = 3
+KEEP_FIRST = 3  # digits of the first group when the number is written without separators
+
+# Keys whose value is a phone number (executions and rows: trigger_phone / phone; JSON payloads: the rest).
+PHONE_KEYS = frozenset({"phone", "trigger_phone", "phone_number", "phonenumber", "mobile", "msisdn", "wa_id",
+                        "to", "from", "recipient", "sender", "contact_phone", "customer_phone"})
+AI_TEXT_KEYS = frozenset({"system_prompt", "user_prompt", "ai_reply"})
+JSON_TEXT_KEYS = frozenset({"input", "output", "failed_step_input"})  # JSON documents stored as text
+FREE_TEXT_KEYS = frozenset({"error", "warnings", "message", "text", "body", "snippet", "match"})
+
+# `+` or `00`, then digit groups with single separators; atomic groups and possessive
+# quantifiers (Python 3.11) so a long run of digits can never make the search backtrack.
+_PHONE_IN_TEXT = re.compile(r"(?<![\w+])(?>\+|00)\d++(?>[ .\-/]?\(?\d++\)?)*+")
+_GROUP = re.compile(r"\d+")
+_PHONE_VALUE = re.compile(r"(?:\+|00)?[\d .()\-/]+")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def looks_like_phone(value: str) -> bool:
+    """A JSON value under a phone-like key (`to`, `from`) is masked only if it is a number, not a date."""
+    text = value.strip()
+    digits = sum(c.isdigit() for c in text)
+    return 7 <= digits <= 17 and _PHONE_VALUE.fullmatch(text) is not None and not _DATE.match(text)
+
+
+def _country_code(digits: str) -> str:
+    """The calling code at the start of an international number: 1 to 3 digits (E.164 codes are prefix-free)."""
+    for size in (1, 2, 3):
+        if int(digits[:size] or 0) in COUNTRY_CODE_TO_REGION_CODE:
+            return digits[:size]
+    return digits[:min(3, len(digits))]  # an unassigned code: keep as much as a real one would show
+
+
+def mask_phone(phone: Any) -> Any:
+    """`+49 151 ••• 678`: country code, first group and last 3 digits kept, the middle masked."""
+    if not isinstance(phone, str):
+        return phone
+    text = phone.strip()
+    groups = _GROUP.findall(text)
+    digits = "".join(groups)
+    if not digits:
+        return phone  # "unknown", "" : nothing to hide
+    international = text.startswith("+") or text.startswith("00")
+    country = ""
+    if international:
+        if text.startswith("00"):
+            digits, groups = digits[2:], ([groups[0][2:]] if groups[0][2:] else []) + groups[1:]
+        written = groups[0] if len(groups) > 1 and len(groups[0]) <= 3 else None
+        country = written if written and int(written) in COUNTRY_CODE_TO_REGION_CODE else _country_code(digits)
+        national = digits[len(country):]
+        rest = groups[1:] if written == country else [national]
+    else:
+        national, rest = digits, groups
+    first = rest[0] if len(rest) > 1 else national[:KEEP_FIRST]
+    first = first[:4]  # a long first group would give too much away
+    last = KEEP_LAST
+    if len(national) - len(first) - last < MIN_MASKED:
+        first = first[:max(0, len(national) - MIN_MASKED - last)]
+    if len(national) - len(first) - last < MIN_MASKED:
+        last = max(0, len(national) - MIN_MASKED)
+    parts = [f"+{country}" if international else "", first, MASK, national[len(national) - last:] if last else ""]
+    return " ".join(p for p in parts if p)
+
+
+def _mask_match(match: re.Match) -> str:
+    found = match.group(0)
+    digits = sum(c.isdigit() for c in found) - (2 if found.startswith("00") else 0)
+    return mask_phone(found) if 8 <= digits <= 15 else found  # E.164: at most 15 digits
+
+
+def mask_phones_in_text(text: Any) -> Any:
+    """Every international phone number inside free text, masked."""
+    if not isinstance(text, str) or ("+" not in text and "00" not in text):
+        return text
+    return _PHONE_IN_TEXT.sub(_mask_match, text)
+
+
+def _hide_quoted(text: str, secrets: tuple[str, ...]) -> str:
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, HIDDEN_MARK)
+    return text
+
+
+@dataclass(frozen=True)
+class Privacy:
+    """What one session may see. `redact` returns new values; cached results are never mutated."""
+
+    mask_phones: bool = False
+    hide_ai_text: bool = False
+
+    @property
+    def active(self) -> bool:
+        return self.mask_phones or self.hide_ai_text
+
+    def redact(self, value: Any, secrets: tuple[str, ...] = ()) -> Any:
+        """Dicts, lists and tuples walked; strings changed only under the keys that say what they hold.
+
+        A dict with `steps` is an execution: the prompts and replies of its steps are also
+        removed where other fields quote them (a reply is usually a later step's input)."""
+        if not self.active:
+            return value
+        if isinstance(value, dict):
+            if self.hide_ai_text and isinstance(value.get("steps"), list):
+                secrets = secrets + ai_texts(value["steps"])
+            return {key: self._field(str(key), item, secrets) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self.redact(item, secrets) for item in value]
+        if isinstance(value, tuple):
+            return tuple(self.redact(item, secrets) for item in value)
+        return value
+
+    def _field(self, key: str, value: Any, secrets: tuple[str, ...]) -> Any:
+        name = key.lower()
+        if isinstance(value, (dict, list, tuple)):
+            return self.redact(value, secrets)
+        if not isinstance(value, str):
+            return value
+        if name in AI_TEXT_KEYS:
+            return HIDDEN if self.hide_ai_text else value
+        if name in PHONE_KEYS:
+            return mask_phone(value) if self.mask_phones else value
+        if name in JSON_TEXT_KEYS:
+            return self.json_text(value, secrets)
+        if name in FREE_TEXT_KEYS:
+            return self.text(value, secrets)
+        return value
+
+    def text(self, value: str, secrets: tuple[str, ...] = ()) -> str:
+        if secrets:
+            value = _hide_quoted(value, secrets)
+        return mask_phones_in_text(value) if self.mask_phones else value
+
+    def json_text(self, text: str, secrets: tuple[str, ...] = ()) -> str:
+        """A JSON document stored as text, redacted value by value (keys too); other text as free text."""
+        try:
+            document = json.loads(text)
+        except ValueError:
+            return self.text(text, secrets)
+        redacted = self._json_value(document, None, secrets)
+        return text if redacted == document else json.dumps(redacted, ensure_ascii=False)
+
+    def _json_value(self, value: Any, key: str | None, secrets: tuple[str, ...]) -> Any:
+        if isinstance(value, dict):
+            return {self.text(k, secrets): self._json_value(v, k, secrets) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._json_value(v, key, secrets) for v in value]
+        if self.mask_phones and key is not None and key.lower() in PHONE_KEYS and isinstance(value, (str, int)) \
+                and not isinstance(value, bool) and looks_like_phone(str(value)):
+            return mask_phone(str(value))
+        if isinstance(value, str):
+            return self.text(value, secrets)
+        return value
+
+
+def ai_texts(steps: list[dict]) -> tuple[str, ...]:
+    """The prompts and replies of these steps, longest first (so a longer quote is hidden whole)."""
+    texts = {s.get(k) for s in steps if isinstance(s, dict) for k in AI_TEXT_KEYS}
+    return tuple(sorted((t for t in texts if isinstance(t, str) and len(t.strip()) >= 4), key=len, reverse=True))
+
+
+class RedactedSource:
+    """The page's data source seen through one session's `Privacy`: whatever a method returns
+    (rows, an execution, a page of search results) is redacted before a component gets it.
+
+    Everything else (the store, the change token) passes through unchanged."""
+
+    def __init__(self, source: Any, privacy: Privacy):
+        self._source = source
+        self.privacy = privacy
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._source, name)
+        if name.startswith("_") or not callable(attribute) or name == "change_token":
+            return attribute
+        redact = self.privacy.redact
+        if inspect.iscoroutinefunction(attribute):
+            async def call_async(*args, **kwargs):
+                return redact(await attribute(*args, **kwargs))
+
+            return call_async
+
+        def call(*args, **kwargs):
+            return redact(attribute(*args, **kwargs))
+
+        return call

@@ -1,0 +1,98 @@
+"""The quarantine banner: data files the readers could not use were moved aside, not dropped.
+
+Shown on the Execution Logs page while `Store.quarantined()` lists any file: how many,
+where they are now, and which command lists them. Every other execution stays visible
+(the store reads on without them). Closing it hides it until another file is moved.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import panel as pn
+import param
+from panel.custom import JSComponent
+
+from .loader import Loader
+from .state import LogsState
+from .theme import BASE_CSS
+
+
+def quarantine_message(moved: list[dict], root) -> str:
+    """What the banner says about these quarantined files (plain text, drawn with textContent)."""
+    count = len(moved)
+    files = f"{count:,} unreadable data file{'s were' if count != 1 else ' was'}"
+    return (f"{files} moved aside to {root / 'quarantine'} (corrupt, cut short or not Parquet). Every other "
+            f"execution is shown. `flowlogs quarantine --data {root}` lists them and why.")
+
+
+class BannerView(JSComponent):
+    text = param.String(default="")
+
+    _esm = """
+export function render({ model, el }) {
+  const box = document.createElement("div");
+  box.setAttribute("role", "alert");
+  function draw() {
+    box.replaceChildren();
+    box.className = "banner warning" + (model.text ? "" : " hidden");
+    const icon = document.createElement("span");
+    icon.className = "icon";
+    icon.textContent = "⚠";
+    const text = document.createElement("span");
+    text.className = "text";
+    text.textContent = model.text;
+    const close = document.createElement("button");
+    close.className = "close";
+    close.textContent = "×";
+    close.setAttribute("aria-label", "Dismiss");
+    close.addEventListener("click", () => model.send_msg("dismiss"));
+    box.append(icon, text, close);
+  }
+  model.on("text", draw);
+  draw();
+  el.append(box);
+}
+"""
+
+    _stylesheets = [BASE_CSS + """
+.banner { display: flex; align-items: center; gap: 10px; padding: 10px 14px; border-radius: 10px; font-size: 14px;
+          border: 1px solid #fcd34d; background: #fffbeb; color: #78350f; }
+.banner.hidden { display: none; }
+.icon { font-size: 16px; }
+.text { flex: 1; overflow-wrap: anywhere; }
+.close { border: 0; background: transparent; font-size: 18px; cursor: pointer; color: inherit; opacity: .7; }
+.close:hover { opacity: 1; }
+"""]
+
+    def __init__(self, on_dismiss, **params):
+        super().__init__(**params)
+        self._on_dismiss = on_dismiss
+
+    def _handle_msg(self, msg) -> None:
+        if msg == "dismiss":
+            self._on_dismiss()
+
+
+class QuarantineBanner(pn.viewable.Viewer):
+    def __init__(self, state: LogsState, store, **params):
+        super().__init__(**params)
+        self.store = store
+        self.dismissed_at = 0  # the count the user closed the banner at
+        self.count = 0
+        self.view = BannerView(self._dismiss, sizing_mode="stretch_width", margin=(0, 0, 12, 0), visible=False,
+                               css_classes=["quarantine-banner"])
+        self.loader = Loader(lambda: asyncio.to_thread(store.quarantined), self._show)
+        state.param.watch(lambda _: self.loader.request(), "revision")
+
+    def _show(self, moved: list[dict]) -> None:
+        self.count = len(moved)
+        shown = self.count > self.dismissed_at
+        self.view.param.update(text=quarantine_message(moved, self.store.root) if shown else "", visible=shown)
+
+    def _dismiss(self) -> None:
+        self.dismissed_at = self.count
+        self.view.param.update(text="", visible=False)
+
+    def __panel__(self):
+        return self.view
