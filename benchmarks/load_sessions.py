@@ -124,8 +124,9 @@ def is_local(url: str) -> bool:
 class Session:
     """One person at the dashboard, in their own browser context."""
 
-    def __init__(self, number: int, context, url: str, seen: Observations, think: float):
+    def __init__(self, number: int, context, url: str, seen: Observations, think: float, reload: bool = False):
         self.number = number
+        self.reload = reload
         self.name = f"session {number}"
         self.context = context
         self.url = url
@@ -137,9 +138,9 @@ class Session:
         self.doing = ""
 
     async def start(self) -> None:
-        await self.context.add_init_script(PAGE_HELPERS)
-        await self.context.route("**/*", self._local_only)
         self.page = page = await self.context.new_page()
+        await page.add_init_script(PAGE_HELPERS)
+        await page.route("**/*", self._local_only)
         page.set_default_timeout(INTERACTION_TIMEOUT_MS)
         page.on("pageerror", lambda exc: self.seen.error("page error", self.name, str(exc)))
         page.on("console", self._console)
@@ -211,7 +212,7 @@ class Session:
         await self._timed("close the execution", self.page.locator(".summary button.close").click, "closed")
 
     async def one_round(self) -> None:
-        """Two tabs, a flow group, one of its executions opened and closed, then a fresh page."""
+        """Two tabs, a flow group, one of its executions opened and closed (then a fresh page, if asked)."""
         for tab in self.rng.sample([t for t in TABS if t != "all"], 2):
             await self._think()
             await self.switch_tab(tab)
@@ -225,8 +226,9 @@ class Session:
             if await self.open_execution(flow):
                 await self._think()
                 await self.close_execution()
-        await self._think()
-        await self.open_page("open the page")
+        if self.reload:
+            await self._think()
+            await self.open_page("open the page")
 
     async def run(self, deadline: float) -> None:
         """Rounds until the deadline; the round under way is finished, so every kind gets measured."""
@@ -251,14 +253,21 @@ class Session:
 
 async def run_sessions(url: str, sessions: int, duration: float, think: float, seen: Observations,
                        on_started: Callable[[], None] | None = None,
-                       on_finished: Callable[[], None] | None = None) -> None:
-    """`sessions` people at the dashboard for `duration` seconds; what they see goes into `seen`."""
+                       on_finished: Callable[[], None] | None = None, *,
+                       separate_profiles: bool = False, reload: bool = False) -> None:
+    """`sessions` people at the dashboard for `duration` seconds; what they see goes into `seen`.
+
+    By default the sessions are tabs of one browser profile: an operator's browser keeps Bokeh's
+    5 MB of JavaScript compiled after the first visit, while twenty cold profiles on the server's
+    own two cores measure Chromium's start-up more than the dashboard. `separate_profiles` gives
+    each its own context; `reload` loads the page afresh at the end of every round."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        people = [Session(n, await browser.new_context(viewport={"width": 1600, "height": 1000}), url, seen, think)
-                  for n in range(sessions)]
+        shared = None if separate_profiles else await browser.new_context(viewport={"width": 1600, "height": 1000})
+        people = [Session(n, shared or await browser.new_context(viewport={"width": 1600, "height": 1000}),
+                          url, seen, think, reload) for n in range(sessions)]
         for person in people:
             await person.start()
         if on_started:

@@ -301,7 +301,8 @@ def run(args: argparse.Namespace) -> dict:
         print(f"serving {url}; {args.writers} writer(s) at {args.rate:,.0f} events/s; "
               f"{args.sessions} sessions for {args.duration:.0f} s", flush=True)
         asyncio.run(run_sessions(url, args.sessions, args.duration, args.think, seen, on_started=window.start,
-                                 on_finished=window.end))
+                                 on_finished=window.end, separate_profiles=args.separate_profiles,
+                                 reload=args.reload))
         done.set()
         during = store_facts(data)  # while the writers still write: what the server's queries face now
         written = [w.finish() for w in writers]
@@ -377,8 +378,10 @@ def render(result: dict) -> str:
         f"{start['page_open_queries_ms']:,.0f} then {end['page_open_queries_ms']:,.0f} ms.",
         "",
         f"Each session opens the page, then goes round: two tabs, a flow group expanded, one of its executions "
-        f"opened and closed, the page loaded afresh; it pauses {a['think']:g} s (±50 %) between clicks, in its own "
-        f"browser context. Sessions arrive over the first fifth of the run. Latency runs from the click (or "
+        f"opened and closed{', the page loaded afresh' if a.get('reload') else ''}; it pauses {a['think']:g} s "
+        f"(±50 %) between clicks, "
+        f"{'in its own browser context' if a.get('separate_profiles') else 'as a tab of one browser profile'}. "
+        f"Sessions arrive over the first fifth of the run. Latency runs from the click (or "
         f"navigation) until the answer is on screen, checked in the page every 25 ms.",
         "",
         "| interaction | count | p50 ms | p95 ms | max ms |",
@@ -427,6 +430,9 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=30, help="days of demo history for an empty --data")
     parser.add_argument("--per-day", type=int, default=3000, help="executions a day of demo history")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--separate-profiles", action="store_true",
+                        help="a browser context per session (cold JavaScript for each) instead of tabs of one")
+    parser.add_argument("--reload", action="store_true", help="load the page afresh at the end of every round")
     parser.add_argument("--record", action="store_true", help="write the report into BENCHMARKS.md")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
     args = parser.parse_args()

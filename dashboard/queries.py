@@ -134,9 +134,9 @@ class LogQueries:
             for dataset, merge in (("executions", executions_sql), ("steps", steps_sql)):
                 if dataset not in body:
                     continue  # binding a read_parquet opens its files: skip what the query does not use
-                compacted, other = self.store.files_by_state(dataset, days)
+                compacted, other, bases, deltas = self.store.files_by_layer(dataset, days)
                 bound[f"{dataset}_compacted"], bound[f"{dataset}_other"] = compacted, other
-                if len(compacted) == 1 and not other:
+                if len(compacted) == 1 and not other and not bases:
                     # one compacted file (a detail lookup): a plain read, its day a constant,
                     # skips hive partitioning and the schema union (8.2 -> ~4 ms a lookup)
                     day = dt.date.fromisoformat(Path(compacted[0]).parent.name.removeprefix("day="))
@@ -148,6 +148,14 @@ class LogQueries:
                 if compacted:  # already merged by compaction: read as they are
                     parts.append(merge(self.store.source(dataset, compacted, f"{dataset}_compacted"),
                                        merged=True))
+                if bases:  # live days: merge only the executions their new files touch
+                    bound[f"{dataset}_bases"], bound[f"{dataset}_deltas"] = bases, deltas
+                    base = self.store.source(dataset, bases, f"{dataset}_bases")
+                    delta = self.store.source(dataset, deltas, f"{dataset}_deltas")
+                    touched = f"(SELECT execution_id FROM {delta})"
+                    parts.append(merge(f"(SELECT * FROM {base} WHERE execution_id IN {touched} "
+                                       f"UNION ALL BY NAME SELECT * FROM {delta})"))
+                    parts.append(merge(f"(SELECT * FROM {base} WHERE execution_id NOT IN {touched})", merged=True))
                 relations[dataset] = " UNION ALL BY NAME ".join(f"({p})" for p in parts)
             # (a body over registered tables alone still opens with a CTE: its own start with a comma)
             ctes = ",\n".join(f"{name} AS ({sql})" for name, sql in relations.items()) or "no_files AS (SELECT 1)"

@@ -304,6 +304,27 @@ class Store:
             (compacted if clean else other).extend(paths)
         return compacted, other
 
+    def files_by_layer(self, dataset: str, days: Iterable[dt.date] | None = None
+                       ) -> tuple[list[str], list[str], list[str], list[str]]:
+        """(compacted, other, bases, deltas): like `files_by_state`, but a day holding one compacted
+        file and newer small files (a live day) gives its compacted file as a base and the small
+        files as its deltas. Readers then merge only the executions the deltas touch; a live
+        day of 200 000 executions is not merged whole on every query."""
+        compacted, other, bases, deltas = [], [], [], []
+        by_day: dict[str, list[str]] = {}
+        for path in self.files(dataset, days):
+            by_day.setdefault(os.path.dirname(path), []).append(path)
+        for paths in by_day.values():
+            merged = [p for p in paths if os.path.basename(p).startswith("compact-")]
+            if len(merged) == 1 and len(paths) == 1:
+                compacted.extend(paths)
+            elif len(merged) == 1:
+                bases.extend(merged)
+                deltas.extend(p for p in paths if p not in merged)
+            else:
+                other.extend(paths)
+        return compacted, other, bases, deltas
+
     def pending_files(self, dataset: str) -> list[str]:
         folder = self.root / "pending" / dataset
         if not folder.is_dir():
