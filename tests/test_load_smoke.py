@@ -25,7 +25,7 @@ def test_small_load_runs_without_errors_and_measures_every_interaction(tmp_path)
     figures = tmp_path / "load.json"
     command = [sys.executable, "-m", "benchmarks.load_test", "--data", str(tmp_path / "logs"), "--days", "2",
                "--per-day", "100", "--sessions", "2", "--rate", "100", "--duration", "15", "--writers", "1",
-               "--think", "0.2", "--json", str(figures)]
+               "--think", "0.2", "--reload", "--json", str(figures)]  # --reload: every kind, page loads too
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert figures.exists(), done.stdout + done.stderr
     result = json.loads(figures.read_text())

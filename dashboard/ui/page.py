@@ -166,14 +166,15 @@ class ExecutionLogsPage:
         )
         tokens = pn.Column(sizing_mode="stretch_width", margin=0, visible=self.state.page == "tokens")
 
-        def show(page: str) -> None:
+        def show(page: str, *, switched: bool = True) -> None:
             if page == "tokens" and self.tokens is None:
                 self.tokens = TokenPage(self.state, self.source, self.prices)
                 tokens.append(self.tokens)
-                self.tokens._page_changed()
+                if switched:  # a live session: load now (a first page loads in start(), once connected)
+                    self.tokens._page_changed()
             content.visible, tokens.visible = page == "logs", page == "tokens"
 
-        show(self.state.page)
+        show(self.state.page, switched=False)
         self.state.param.watch(lambda e: show(e.new), "page")
         template = pn.template.BootstrapTemplate(
             title="flowlogs",
