@@ -204,9 +204,8 @@ class LogQueries:
         deleted-from day lists other files. So under a live stream a search re-reads only the
         days that changed (today), not the whole month."""
         days = self.store.all_days() if days is None else days
-        keys = {day: (*what, day, *(self.store.files(ds, [day]) for ds in ("executions", "steps", "tombstones")))
+        keys = {day: (*what, day, *(tuple(self.store.files(ds, [day])) for ds in ("executions", "steps", "tombstones")))
                 for day in days}
-        keys = {day: tuple(tuple(k) if isinstance(k, list) else k for k in key) for day, key in keys.items()}
         with self._lock:
             missing = [day for day, key in keys.items() if key not in self._by_day]
         if missing:
@@ -507,21 +506,15 @@ class LogQueries:
         Counted from the same rows as `failures()`, so each cause's total is what `failures()` lists."""
         if bucket not in ("day", "hour"):
             raise ValueError(f"bucket must be 'day' or 'hour', not {bucket!r}")
-        params = {"causes": self._causes(self._days(since, until))}
-        where = ["true"]
-        if since is not None:
-            where.append("started_at >= $since")
-            params["since"] = _as_utc(since)
-        if until is not None:
-            where.append("started_at < $until")
-            params["until"] = _as_utc(until, end=True)
+        where, params = self._where(Tab.FAILED, since, until)  # the range's bounds, as every list takes them
+        params["causes"] = self._causes(self._days(since, until))
         narrowed = self._narrowed(since, until, search, None)
         if narrowed is not None:
             params["causes"] = params["causes"].filter(pc.is_in(params["causes"]["execution_id"],
                                                                 narrowed["execution_id"]))
         return self._sql(f"""
             SELECT cause, date_trunc('{bucket}', started_at) AS bucket, count(*)::BIGINT AS failures
-            FROM causes WHERE {' AND '.join(where)} GROUP BY ALL ORDER BY bucket, cause""", params)
+            FROM causes WHERE {where} GROUP BY ALL ORDER BY bucket, cause""", params)
 
 
 @dataclasses.dataclass(frozen=True)
