@@ -10,7 +10,7 @@ from pathlib import Path
 from dashboard.queries import LogQueries
 from dashboard.recorder import Recorder
 from dashboard.store import MERGE_LIMIT, Store
-from dashboard.ui.upkeep import SMALL_FILES, days_with_small_files, start_compaction, start_retention
+from dashboard.ui.upkeep import SMALL_FILES, days_with_small_files, start_compaction, start_merging, start_retention
 
 
 def _wait_gone(path: Path, timeout: float = 5.0) -> None:
@@ -97,7 +97,7 @@ def test_a_live_days_small_files_are_merged_every_few_seconds_with_the_same_resu
     queries = LogQueries(store)
     before = (queries.tab_counts(), queries.flow_groups().to_dict("records"), queries.failures().to_dict("records"))
     stop = threading.Event()
-    thread = start_compaction(root, interval=3600, merge_interval=0.2, stop=stop)
+    thread = start_merging(root, interval=0.2, stop=stop)  # alone: a compaction would race it
     try:
         deadline = time.monotonic() + 10
         while len(store.files("steps", [today])) > 1 or len(store.files("executions", [today])) > 1:

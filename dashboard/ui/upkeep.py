@@ -72,11 +72,10 @@ def days_with_small_files(store: Store, limit: int = SMALL_FILES) -> list[dt.dat
             if any(len(store.files(dataset, [day])) > limit for dataset in ("executions", "steps"))]
 
 
-def start_compaction(data_dir: str | Path, *, interval: float = 300, merge_interval: float = MERGE_INTERVAL,
-                     stop: threading.Event | None = None) -> threading.Thread:
-    """Compact the days that collected many small files, now and then every `interval` seconds;
-    and every `merge_interval` seconds merge the small files of today and yesterday (the days
-    writers write to), which is cheap and keeps a live stream's file count low in between."""
+def start_merging(data_dir: str | Path, *, interval: float = MERGE_INTERVAL,
+                  stop: threading.Event | None = None) -> threading.Thread:
+    """Every `interval` seconds merge the small files of today and yesterday (the days writers
+    write to): cheap, and keeps a live stream's file count low between compactions."""
     store = Store(data_dir)
 
     def merge() -> None:
@@ -86,8 +85,16 @@ def start_compaction(data_dir: str | Path, *, interval: float = 300, merge_inter
             if merged:
                 log.debug("merged %d small files of %s", merged, day)
 
+    return _start("merging", Path(data_dir), interval, stop, merge)
+
+
+def start_compaction(data_dir: str | Path, *, interval: float = 300, merge_interval: float = MERGE_INTERVAL,
+                     stop: threading.Event | None = None) -> threading.Thread:
+    """Compact the days that collected many small files, now and then every `interval` seconds;
+    and merge today's small files every `merge_interval` seconds in between (`start_merging`)."""
+    store = Store(data_dir)
     if merge_interval:
-        _start("merging", Path(data_dir), merge_interval, stop, merge)
+        start_merging(data_dir, interval=merge_interval, stop=stop)
 
     def job() -> None:
         days = days_with_small_files(store)
