@@ -201,7 +201,7 @@ class RedactedSource:
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._source, name)
-        if name.startswith("_") or not callable(attribute) or name == "change_token":
+        if name.startswith("_") or not callable(attribute) or name in ("change_token", "live_token", "refresh_gap"):
             return attribute
         redact = self.privacy.redact
         if inspect.iscoroutinefunction(attribute):

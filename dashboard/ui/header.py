@@ -19,8 +19,7 @@ TITLE_CSS = """
 .live { display: inline-flex; align-items: center; gap: 6px; color: #15803d; font-weight: 600; font-size: 12px;
         background: #dcfce7; border-radius: 999px; padding: 1px 9px; }
 .live::before { content: ""; width: 6px; height: 6px; border-radius: 50%; background: #16a34a;
-                animation: pulse 1.6s ease-in-out infinite; }
-@keyframes pulse { 0%, 100% { opacity: 1; } 50% { opacity: .3; } }
+                box-shadow: 0 0 0 2px rgba(22, 163, 74, .25); }
 """
 
 USER_CSS = """

@@ -103,7 +103,7 @@ class ExecutionLogsPage:
 
     def poll(self) -> None:
         """Reload everything shown when the store's change token moved; nothing expanded collapses."""
-        token = self.source.change_token()
+        token = self.source.live_token()
         if token != self.state.change_token:
             self.state.refresh(token)
 

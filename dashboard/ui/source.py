@@ -5,6 +5,13 @@ Bokeh event loop. Results are shared between sessions until the store's change t
 moves, and a query already under way is waited for rather than run again: ten
 operators watching the same page cost one query per change, not ten.
 Cached values are plain lists and dicts that callers must not mutate.
+
+Under a live stream the store's token moves several times a second (each writer flush).
+Sessions polling it at their own moments would each see another token, so no two would
+share a result and every session would re-run every query each second. `live_token()`
+therefore publishes one token for the whole process, at most every few seconds: how
+often depends on how long the last token's queries took (`refresh_gap`), so a quiet
+store refreshes within a second and a busy one does not drown the server.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -25,6 +33,9 @@ from .format import execution_item, group_item
 from .state import Scope
 
 CACHE_ENTRIES = 64  # per change token: the views open right now
+MIN_REFRESH_GAP = 1.0  # seconds: a quiet store's changes show within about a second
+MAX_REFRESH_GAP = 10.0  # seconds: the slowest a busy store's page refreshes
+WORK_SHARE = 0.25  # the auto-refresh's queries may keep about this share of the time busy
 
 
 class LogSource:
@@ -36,9 +47,34 @@ class LogSource:
         self.cache = cache
         self._cache: OrderedDict[tuple, Future] = OrderedDict()
         self._lock = threading.Lock()
+        self._token = self.store.change_token()
+        self._published = time.monotonic()
+        self._work = {self._token: 0.0}  # seconds of queries run per token (the last two tokens)
 
     def change_token(self) -> str:
-        return self.store.change_token()
+        """The store's token now (after the user's own change or a Refresh click): published at once."""
+        token = self.store.change_token()
+        with self._lock:
+            self._publish(token)
+        return token
+
+    def live_token(self) -> str:
+        """The token the auto-refresh follows: the store's, but moved at most every `refresh_gap()`."""
+        with self._lock:
+            if time.monotonic() - self._published < self.refresh_gap():
+                return self._token
+        return self.change_token()
+
+    def refresh_gap(self) -> float:
+        """Seconds between published tokens: long enough that the last token's queries took at most
+        WORK_SHARE of the time (one query of 60 ms per session view adds up with 20 sessions)."""
+        return min(MAX_REFRESH_GAP, max(MIN_REFRESH_GAP, self._work.get(self._token, 0.0) / WORK_SHARE))
+
+    def _publish(self, token: str) -> None:
+        if token != self._token:
+            self._work = {self._token: self._work.get(self._token, 0.0), token: 0.0}
+            self._token = token
+            self._published = time.monotonic()
 
     # -- cached reads (plain Python values) ------------------------------------------
 
@@ -46,7 +82,8 @@ class LogSource:
         """load(), or the result of the same load for the same change token, done or under way."""
         if not self.cache:
             return load()
-        token = self.store.change_token()
+        with self._lock:
+            token = self._token  # results newer than the token are fine; it moves for all sessions at once
         key = (token, *key)
         with self._lock:
             future = self._cache.get(key)
@@ -63,6 +100,7 @@ class LogSource:
                 owner = False
         if not owner:
             return future.result()
+        started = time.perf_counter()
         try:
             value = load()
         except BaseException as exc:
@@ -71,6 +109,9 @@ class LogSource:
             future.set_exception(exc)
             raise
         future.set_result(value)
+        with self._lock:
+            if token in self._work:
+                self._work[token] += time.perf_counter() - started
         return value
 
     def prefetch(self, tab: str, execution_id: str | None = None, scope: Scope = Scope()) -> None:
