@@ -121,11 +121,16 @@ class LogQueries:
         return [d for d in self.store.all_days() if (lo is None or d >= lo) and (hi is None or d <= hi)]
 
     def _sql(self, body: str, params: dict[str, Any] | None = None, *, days=None, rows: bool = False,
-             arrow: bool = False):
+             arrow: bool = False, base_filter: str = "", id_filter: str = ""):
         """Run body with `executions` and `steps` defined over the visible files of `days`.
 
         Returns a DataFrame, with rows=True a list of dicts (no pandas: a point lookup spends
         more time building a frame than reading the file), with arrow=True a pyarrow Table.
+        `base_filter`: a condition the body applies anyway, on a column every row of an execution
+        shares (its flow), also applied to a live day's compacted file before the merge. DuckDB
+        cannot push it through the merge's aggregation by itself, and without it a flow's page
+        read the whole of today's 400 000-execution file (74 of 118 ms). `id_filter`: the same
+        for a condition on execution_id alone, which also narrows the ids the new files touch.
         """
 
         def run():
@@ -152,10 +157,12 @@ class LogQueries:
                     bound[f"{dataset}_bases"], bound[f"{dataset}_deltas"] = bases, deltas
                     base = self.store.source(dataset, bases, f"{dataset}_bases")
                     delta = self.store.source(dataset, deltas, f"{dataset}_deltas")
-                    touched = f"(SELECT execution_id FROM {delta})"
-                    parts.append(merge(f"(SELECT * FROM {base} WHERE execution_id IN {touched} "
+                    touched = f"(SELECT execution_id FROM {delta}{f' WHERE {id_filter}' if id_filter else ''})"
+                    narrow = "".join(f" AND ({c})" for c in (base_filter, id_filter) if c)
+                    parts.append(merge(f"(SELECT * FROM {base} WHERE execution_id IN {touched}{narrow} "
                                        f"UNION ALL BY NAME SELECT * FROM {delta})"))
-                    parts.append(merge(f"(SELECT * FROM {base} WHERE execution_id NOT IN {touched})", merged=True))
+                    parts.append(merge(f"(SELECT * FROM {base} WHERE execution_id NOT IN {touched}{narrow})",
+                                       merged=True))
                 relations[dataset] = " UNION ALL BY NAME ".join(f"({p})" for p in parts)
             # (a body over registered tables alone still opens with a CTE: its own start with a comma)
             ctes = ",\n".join(f"{name} AS ({sql})" for name, sql in relations.items()) or "no_files AS (SELECT 1)"
@@ -410,8 +417,10 @@ class LogQueries:
         page = f"WHERE {where} ORDER BY started_at DESC, execution_id DESC LIMIT $limit OFFSET $offset"
         narrowed = self._narrowed(since, until, search, cause)
         if narrowed is None:
+            # a compacted row whose start came late has no flow name yet: it is kept for the merge
             return self._sql(f"SELECT {EXECUTION_COLUMNS} FROM executions {page}", params,
-                             days=self._days(since, until))
+                             days=self._days(since, until),
+                             base_filter="flow_name = $flow_name OR flow_name IS NULL" if flow_name is not None else "")
         # the page's ids from the kept executions, then their rows from just their days
         params["matched"] = narrowed
         kept = self._sql(f"SELECT execution_id, day FROM matched {page}", params, rows=True)
@@ -434,7 +443,8 @@ class LogQueries:
         found = self._sql(f"""
             SELECT {EXECUTION_COLUMNS},
                    (SELECT coalesce(list(s ORDER BY s.index), []) FROM ({STEP_DETAIL}) s) AS steps
-            FROM executions WHERE execution_id = $id""", {"id": execution_id}, days=days, rows=True)
+            FROM executions WHERE execution_id = $id""", {"id": execution_id}, days=days, rows=True,
+                          id_filter="execution_id = $id")
         return found[0] if found else None
 
     def steps(self, execution_id: str, days: list[dt.date] | None = None) -> pd.DataFrame:

@@ -1,6 +1,7 @@
 """Queries over real files written through the recorder with a controlled clock."""
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -206,3 +207,49 @@ def test_empty_store_answers_empty(tmp_path):
     assert queries.flow_groups().empty and queries.executions().empty and queries.failures().empty
     assert queries.token_usage("model").empty
     assert Store(tmp_path).change_token() == ""
+
+
+def test_a_live_days_flow_page_and_detail_agree_with_the_day_compacted(tmp_path):
+    """A live day: one compacted file plus newer small files that finish some of its executions.
+    A flow's page and an execution's detail narrow the compacted file before merging; they must
+    give what the same day gives once compacted whole."""
+    from dashboard.schema import parse_event
+    from tests.factories import finished, started, step, uuid7_at
+
+    store = Store(tmp_path / "logs", fsync=False)
+    writer = Writer(store, flush_interval=None)
+
+    def write(event: dict) -> None:
+        writer.write(parse_event(json.dumps(event)))
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) - dt.timedelta(minutes=30)
+    ids = [uuid7_at(now + dt.timedelta(seconds=i), salt=i) for i in range(12)]
+    flows = ["Order reminder", "Support auto-reply", "Lead follow-up"]
+    for i, x in enumerate(ids):
+        write(started(x, now + dt.timedelta(seconds=i), flow_name=flows[i % 3]))
+        write(step(x, 0, now + dt.timedelta(seconds=i)))
+        if i % 2:
+            write(finished(x, now + dt.timedelta(seconds=i + 5)))
+    writer.flush()
+    store.compact()
+    for i, x in enumerate(ids):  # the new files finish the rest and add a step to some
+        if i % 2 == 0:
+            write(step(x, 1, now + dt.timedelta(seconds=i + 2), status="failed", error="timeout"))
+            write(finished(x, now + dt.timedelta(seconds=i + 9), "failed", error="timeout"))
+    writer.flush()
+    day = store.days()[-1]
+    assert store.files_by_layer("executions", [day])[2], "expected a live day: a compacted file and deltas"
+
+    queries = LogQueries(store)
+
+    def answers():
+        pages = {f: queries.executions(f, limit=100)[["execution_id", "status"]].values.tolist() for f in flows}
+        details = {x: (r["status"], [s["status"] for s in r["steps"]]) for x in ids for r in [queries.execution(x)]}
+        return pages, details
+
+    live = answers()
+    assert sum(len(p) for p in live[0].values()) == len(ids)
+    assert live[1][ids[0]] == ("failed", ["completed", "failed"])
+    assert live[1][ids[1]] == ("completed", ["completed"])
+    store.compact([day])
+    assert not store.files_by_layer("executions", [day])[2]
+    assert answers() == live

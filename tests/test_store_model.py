@@ -128,6 +128,7 @@ class Model:
             "tabs": {t.value: sum(s in t.statuses for s in statuses.values()) for t in Tab},
             "groups": dict(Counter(FLOW[x] for x in visible)),
             "executions": {x: (statuses[x], DAY[x]) for x in visible},
+            "by_flow": {f: sorted((x, statuses[x]) for x in visible if FLOW[x] == f) for f in set(FLOW.values())},
             "tokens": {day: tuple(v) for day, v in tokens.items()},
             "detail": {x: (statuses[x], sorted(self.steps[x])) if x in statuses else None for x in details},
         }
@@ -146,6 +147,8 @@ def store_answers(queries: LogQueries, details=IDS, full: bool = False) -> dict:
                                                             executions.day, strict=True)},
         "tokens": {d.date(): (int(p), int(c), int(n)) for d, p, c, n in zip(
             tokens.day, tokens.prompt_tokens, tokens.completion_tokens, tokens.ai_steps, strict=True)},
+        "by_flow": {f: sorted(zip(page.execution_id, page.status, strict=True))
+                    for f in set(FLOW.values()) for page in [queries.executions(f, limit=1000)]},
         "detail": {},
     }
     for x in details:
