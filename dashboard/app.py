@@ -15,6 +15,7 @@ import os
 import panel as pn
 
 from dashboard.auth import AccessConfig
+from dashboard.ui.bundle import skip_unused_mathjax
 from dashboard.ui.page import create_page
 from dashboard.ui.upkeep import start_compaction, start_retention
 
@@ -25,6 +26,7 @@ COMPACT_INTERVAL = float(os.environ.get("FLOWLOGS_COMPACT_INTERVAL", "300"))  # 
 # the token page's table: loaded up front, or a session opened before it (a health check) leaves
 # the next sessions without its JavaScript, and their page never loads
 pn.extension("tabulator", notifications=False)
+skip_unused_mathjax()
 
 if __name__.startswith("bokeh"):
     start_retention(DATA_DIR, days=RETENTION_DAYS)  # once per process, whatever the number of sessions

@@ -17,6 +17,7 @@ import panel as pn
 
 from .auth import AccessConfig, check_listen
 from .store import DEFAULT_RETENTION_DAYS
+from .ui.bundle import skip_unused_mathjax
 from .ui.page import create_page
 from .ui.upkeep import start_compaction, start_retention
 
@@ -60,6 +61,7 @@ def serve(data_dir: str | Path, *, port: int = 5006, address: str = "127.0.0.1",
     # the token page's table: loaded up front, or a session opened before it (a health check) leaves
     # the next sessions without its JavaScript, and their page never loads
     pn.extension("tabulator", notifications=False)
+    skip_unused_mathjax()
     try:
         pn.serve(
             lambda: create_page(data_dir, prices, access=access),  # a function: one fresh page per session

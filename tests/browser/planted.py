@@ -25,7 +25,7 @@ IMG = '<img src=x onerror="window.__xss=1">'
 SQL = "'; DROP TABLE executions; --"
 XSS_FLOW = f"Evil {SCRIPT} flow {SQL}"
 XSS_NODE = f"AI {IMG} node"
-XSS_REPLY = f"Sure! {SCRIPT} and {IMG}"
+XSS_REPLY = f"Sure! {SCRIPT} and {IMG}, $$\\frac{{1}}{{2}}$$ and \\(x^2\\) off"  # TeX: shown as written
 XSS_ERROR = f"Recipient {IMG} rejected: {SQL}"
 
 SYSTEM_PROMPT = "You are the friendly support agent of Verde Coffee. Answer in one or two sentences."

@@ -53,6 +53,18 @@ def test_flow_groups_show_runs_latest_status_failures_and_age(logs_page, shared_
     assert p.page.errors == []
 
 
+def test_the_page_loads_no_mathjax_and_shows_tex_in_logs_as_written(shared_server, page):
+    """Panel sends MathJax (1.8 MB) to any page with an HTML pane; ours render no math (ui/bundle.py)."""
+    scripts = []
+    page.on("request", lambda request: scripts.append(request.url) if request.resource_type == "script" else None)
+    p = LogsPage(page, shared_server.url).open()
+    assert any("bokeh.min.js" in url for url in scripts)
+    assert not [url for url in scripts if "mathjax" in url.lower()]
+    p.open_execution(XSS_FLOW, shared_server.logs.xss_execution)
+    p.expand_step(0)
+    expect(page.locator(".step-card.expanded")).to_contain_text(r"$$\frac{1}{2}$$ and \(x^2\) off")
+
+
 def test_filter_tabs_filter_groups_and_their_executions(logs_page, shared_server):
     p, logs = logs_page, shared_server.logs
 
