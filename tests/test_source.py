@@ -3,6 +3,8 @@ set by the cost of the queries it caused."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
 
 from dashboard.recorder import Recorder
@@ -64,3 +66,50 @@ def test_the_gap_grows_with_the_work_each_token_caused_and_stays_within_bounds(t
     record_one(store, "Lead follow-up")
     source.change_token()  # a new token starts with no work: a quiet store refreshes quickly again
     assert source.refresh_gap() == source_module.MIN_REFRESH_GAP
+
+
+def test_twenty_sessions_asking_at_once_run_one_query_and_wait_without_holding_threads(tmp_path):
+    store = Store(tmp_path / "logs", fsync=False)
+    record_one(store)
+    source = LogSource(store.root)
+    calls, threads = [], set()
+    query = source.queries.flow_groups
+
+    def counted(*args, **kwargs):
+        calls.append(args)
+        threads.add(threading.get_ident())
+        time.sleep(0.3)  # long enough for all twenty to ask while it runs
+        return query(*args, **kwargs)
+
+    source.queries.flow_groups = counted
+
+    async def twenty_sessions():
+        return await asyncio.gather(*(source.flow_groups("all") for _ in range(20)))
+
+    results = asyncio.run(twenty_sessions())
+    assert len(calls) == 1 and len(threads) == 1
+    assert all(r is results[0] for r in results)
+    assert [g["flow_name"] for g in results[0]] == ["Order reminder"]
+
+
+def test_a_failed_load_reaches_every_waiter_and_is_not_remembered(tmp_path):
+    store = Store(tmp_path / "logs", fsync=False)
+    record_one(store)
+    source = LogSource(store.root)
+    query = source.queries.tab_counts
+    failures = []
+
+    def flaky(**kwargs):
+        if not failures:
+            failures.append(1)
+            time.sleep(0.2)
+            raise OSError("disk went away")
+        return query(**kwargs)
+
+    source.queries.tab_counts = flaky
+
+    async def three_sessions():
+        return await asyncio.gather(*(source.tab_counts() for _ in range(3)), return_exceptions=True)
+
+    assert all(isinstance(r, OSError) for r in asyncio.run(three_sessions()))
+    assert asyncio.run(source.tab_counts())["all"] == 1  # asked again: tried again

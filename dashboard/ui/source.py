@@ -78,28 +78,24 @@ class LogSource:
 
     # -- cached reads (plain Python values) ------------------------------------------
 
-    def _cached(self, key: tuple, load: Callable[[], Any]) -> Any:
-        """load(), or the result of the same load for the same change token, done or under way."""
-        if not self.cache:
-            return load()
+    def _claim(self, key: tuple) -> tuple[Future, tuple | None]:
+        """The future of `key` under the published token, and the full key if the caller must fill it."""
         with self._lock:
             token = self._token  # results newer than the token are fine; it moves for all sessions at once
-        key = (token, *key)
-        with self._lock:
+            key = (token, *key)
             future = self._cache.get(key)
-            if future is None:
-                # results of an older token can never be asked for again: keep only this token's
-                for stale in [k for k in self._cache if k[0] != token]:
-                    del self._cache[stale]
-                future = self._cache[key] = Future()
-                owner = True
-                while len(self._cache) > CACHE_ENTRIES:
-                    self._cache.popitem(last=False)
-            else:
+            if future is not None:
                 self._cache.move_to_end(key)
-                owner = False
-        if not owner:
-            return future.result()
+                return future, None
+            # results of an older token can never be asked for again: keep only this token's
+            for stale in [k for k in self._cache if k[0] != token]:
+                del self._cache[stale]
+            future = self._cache[key] = Future()
+            while len(self._cache) > CACHE_ENTRIES:
+                self._cache.popitem(last=False)
+            return future, key
+
+    def _fill(self, key: tuple, future: Future, load: Callable[[], Any]) -> None:
         started = time.perf_counter()
         try:
             value = load()
@@ -107,12 +103,31 @@ class LogSource:
             with self._lock:
                 self._cache.pop(key, None)  # a failure is not remembered: the next call tries again
             future.set_exception(exc)
-            raise
+            return
         future.set_result(value)
         with self._lock:
-            if token in self._work:
-                self._work[token] += time.perf_counter() - started
-        return value
+            if key[0] in self._work:
+                self._work[key[0]] += time.perf_counter() - started
+
+    def _cached(self, key: tuple, load: Callable[[], Any]) -> Any:
+        """load(), or the result of the same load for the same change token, done or under way."""
+        if not self.cache:
+            return load()
+        future, owner_key = self._claim(key)
+        if owner_key is not None:
+            self._fill(owner_key, future, load)
+        return future.result()
+
+    async def _cached_async(self, key: tuple, load: Callable[[], Any]) -> Any:
+        """The same, off the event loop. Only the first asker takes a worker thread: the others
+        wait on the event loop, so twenty sessions asking at once do not fill the thread pool
+        with threads that only wait."""
+        if not self.cache:
+            return await asyncio.to_thread(load)
+        future, owner_key = self._claim(key)
+        if owner_key is not None:
+            await asyncio.to_thread(self._fill, owner_key, future, load)
+        return await asyncio.wrap_future(future)
 
     def prefetch(self, tab: str, execution_id: str | None = None, scope: Scope = Scope()) -> None:
         """Start the first loads of a page in the background while the browser is still loading it."""
@@ -124,58 +139,72 @@ class LogSource:
         for job in jobs:
             threading.Thread(target=_quietly, args=(job,), name="flowlogs-prefetch", daemon=True).start()
 
-    def tab_counts_now(self, scope: Scope = Scope()) -> dict[str, int]:
-        return self._cached(("tab_counts", scope), lambda: self.queries.tab_counts(**scope.query_args()))
+    def _tab_counts(self, scope: Scope) -> tuple[tuple, Callable[[], dict[str, int]]]:
+        return ("tab_counts", scope), lambda: self.queries.tab_counts(**scope.query_args())
 
-    def flow_groups_now(self, tab: str, scope: Scope = Scope()) -> list[dict]:
+    def _flow_groups(self, tab: str, scope: Scope) -> tuple[tuple, Callable[[], list[dict]]]:
         def load():
             frame = self.queries.flow_groups(Tab(tab), **scope.query_args())
             return [group_item(row, tab) for row in frame.to_dict("records")]
 
-        return self._cached(("flow_groups", tab, scope), load)
+        return ("flow_groups", tab, scope), load
 
-    def executions_page_now(self, flow_name: str, tab: str, page: int, size: int,
-                            scope: Scope = Scope()) -> tuple[list[dict], bool]:
-        """One page of a flow's executions, and whether there is a next page (without counting them all)."""
-
+    def _executions_page(self, flow_name: str, tab: str, page: int, size: int,
+                         scope: Scope) -> tuple[tuple, Callable[[], tuple[list[dict], bool]]]:
         def load():
             frame = self.queries.executions(flow_name, Tab(tab), limit=size + 1, offset=page * size,
                                             **scope.query_args())
             rows = [execution_item(row) for row in frame.to_dict("records")]
             return rows[:size], len(rows) > size
 
-        return self._cached(("executions", flow_name, tab, page, size, scope), load)
+        return ("executions", flow_name, tab, page, size, scope), load
 
-    def failure_causes_now(self, scope: Scope, bucket: str) -> list[dict]:
-        """Failures per cause and time bucket of the scope (the cause itself does not narrow them)."""
-
+    def _failure_causes(self, scope: Scope, bucket: str) -> tuple[tuple, Callable[[], list[dict]]]:
         def load():
             args = {**scope.query_args(), "bucket": bucket}
-            del args["cause"]
+            del args["cause"]  # the cause itself does not narrow them
             return self.queries.failure_causes(**args).to_dict("records")
 
-        return self._cached(("failure_causes", scope._replace(cause=""), bucket), load)
+        return ("failure_causes", scope._replace(cause=""), bucket), load
+
+    def _execution(self, execution_id: str) -> tuple[tuple, Callable[[], dict | None]]:
+        return ("execution", execution_id), lambda: self.queries.execution(execution_id)
+
+    def tab_counts_now(self, scope: Scope = Scope()) -> dict[str, int]:
+        return self._cached(*self._tab_counts(scope))
+
+    def flow_groups_now(self, tab: str, scope: Scope = Scope()) -> list[dict]:
+        return self._cached(*self._flow_groups(tab, scope))
+
+    def executions_page_now(self, flow_name: str, tab: str, page: int, size: int,
+                            scope: Scope = Scope()) -> tuple[list[dict], bool]:
+        """One page of a flow's executions, and whether there is a next page (without counting them all)."""
+        return self._cached(*self._executions_page(flow_name, tab, page, size, scope))
+
+    def failure_causes_now(self, scope: Scope, bucket: str) -> list[dict]:
+        """Failures per cause and time bucket of the scope."""
+        return self._cached(*self._failure_causes(scope, bucket))
 
     def execution_now(self, execution_id: str) -> dict | None:
-        return self._cached(("execution", execution_id), lambda: self.queries.execution(execution_id))
+        return self._cached(*self._execution(execution_id))
 
     # -- the same, off the event loop --------------------------------------------------
 
     async def tab_counts(self, scope: Scope = Scope()) -> dict[str, int]:
-        return await asyncio.to_thread(self.tab_counts_now, scope)
+        return await self._cached_async(*self._tab_counts(scope))
 
     async def flow_groups(self, tab: str, scope: Scope = Scope()) -> list[dict]:
-        return await asyncio.to_thread(self.flow_groups_now, tab, scope)
+        return await self._cached_async(*self._flow_groups(tab, scope))
 
     async def executions_page(self, flow_name: str, tab: str, page: int, size: int,
                               scope: Scope = Scope()) -> tuple[list[dict], bool]:
-        return await asyncio.to_thread(self.executions_page_now, flow_name, tab, page, size, scope)
+        return await self._cached_async(*self._executions_page(flow_name, tab, page, size, scope))
 
     async def failure_causes(self, scope: Scope, bucket: str) -> list[dict]:
-        return await asyncio.to_thread(self.failure_causes_now, scope, bucket)
+        return await self._cached_async(*self._failure_causes(scope, bucket))
 
     async def execution(self, execution_id: str) -> dict | None:
-        return await asyncio.to_thread(self.execution_now, execution_id)
+        return await self._cached_async(*self._execution(execution_id))
 
     # -- changes -----------------------------------------------------------------------
 
