@@ -28,6 +28,7 @@ TABS = ("all", "running", "failed", "completed")
 KINDS = ("first visit", "open the page", "switch a tab", "expand a flow group", "open an execution",
          "close the execution")
 ARRIVALS_SHARE = 0.2  # of the duration, over which the sessions arrive
+LEAVE_AFTER = 2.0  # seconds the sessions stay idle before leaving, and the server has after they left
 PICK_AMONG = 10  # groups and rows are picked among the first ten shown, where people click
 
 PAGE_HELPERS = """
@@ -145,6 +146,15 @@ class Session:
         page.on("pageerror", lambda exc: self.seen.error("page error", self.name, str(exc)))
         page.on("console", self._console)
         page.on("response", self._response)
+
+    async def leave(self) -> None:
+        """Leave the page as a person closing the tab does, once nothing is in flight: the browser
+        closes its websocket. Killing the browser instead cut sessions mid-message, and Bokeh logged
+        each message that arrived for a session it had already let go as an AssertionError."""
+        try:
+            await self.page.goto("about:blank", wait_until="load")
+        except Exception:  # noqa: BLE001 - leaving a page that already broke is not a finding
+            pass
 
     async def _local_only(self, route) -> None:
         if is_local(route.request.url):
@@ -282,4 +292,7 @@ async def run_sessions(url: str, sessions: int, duration: float, think: float, s
         await asyncio.gather(*(arrive(p) for p in people))
         if on_finished:
             on_finished()  # before the browser closes: its processes' CPU time is still readable
+        await asyncio.sleep(LEAVE_AFTER)  # the last answers arrive
+        await asyncio.gather(*(p.leave() for p in people))
+        await asyncio.sleep(LEAVE_AFTER)  # the server lets the sessions go
         await browser.close()
