@@ -113,3 +113,15 @@ def test_a_failed_load_reaches_every_waiter_and_is_not_remembered(tmp_path):
 
     assert all(isinstance(r, OSError) for r in asyncio.run(three_sessions()))
     assert asyncio.run(source.tab_counts())["all"] == 1  # asked again: tried again
+
+
+def test_the_event_loops_time_showing_results_also_lengthens_the_gap(tmp_path, monkeypatch):
+    from dashboard.ui import loader
+
+    store = Store(tmp_path / "logs", fsync=False)
+    record_one(store)
+    source = LogSource(store.root)
+    source.change_token()
+    assert source.refresh_gap() == source_module.MIN_REFRESH_GAP
+    monkeypatch.setattr(loader, "shown_seconds", loader.shown_seconds + 1.0)  # twenty sessions redrawn
+    assert source.refresh_gap() == 1.0 / source_module.WORK_SHARE

@@ -29,6 +29,7 @@ from typing import Any
 from ..queries import LogQueries
 from ..schema import Tab
 from ..store import Store
+from . import loader
 from .format import execution_item, group_item
 from .state import Scope
 
@@ -50,6 +51,7 @@ class LogSource:
         self._token = self.store.change_token()
         self._published = time.monotonic()
         self._work = {self._token: 0.0}  # seconds of queries run per token (the last two tokens)
+        self._shown_before = loader.shown_seconds  # the sessions' showing time, when the token was published
 
     def change_token(self) -> str:
         """The store's token now (after the user's own change or a Refresh click): published at once."""
@@ -66,15 +68,18 @@ class LogSource:
         return self.change_token()
 
     def refresh_gap(self) -> float:
-        """Seconds between published tokens: long enough that the last token's queries took at most
-        WORK_SHARE of the time (one query of 60 ms per session view adds up with 20 sessions)."""
-        return min(MAX_REFRESH_GAP, max(MIN_REFRESH_GAP, self._work.get(self._token, 0.0) / WORK_SHARE))
+        """Seconds between published tokens: long enough that the work the last token caused took at
+        most WORK_SHARE of the time. The work is its queries (one of 60 ms per view adds up with 20
+        sessions) and the event loop's time showing the results in every session."""
+        work = self._work.get(self._token, 0.0) + loader.shown_seconds - self._shown_before
+        return min(MAX_REFRESH_GAP, max(MIN_REFRESH_GAP, work / WORK_SHARE))
 
     def _publish(self, token: str) -> None:
         if token != self._token:
             self._work = {self._token: self._work.get(self._token, 0.0), token: 0.0}
             self._token = token
             self._published = time.monotonic()
+            self._shown_before = loader.shown_seconds
 
     # -- cached reads (plain Python values) ------------------------------------------
 
