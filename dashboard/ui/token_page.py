@@ -123,10 +123,8 @@ class TokenPage(pn.viewable.Viewer):
             options={label: by for by, label in GROUP_LABELS.items()}, value=state.by, button_style="outline",
             color="primary", css_classes=["token-group"], margin=(0, 0, 8, 0))
         self.group.param.watch(lambda e: setattr(self.state, "by", e.new), "value")
-        self.table = pn.widgets.Tabulator(
-            pd.DataFrame(), disabled=True, show_index=False, pagination="local", page_size=25,
-            layout="fit_data_stretch", sizing_mode="stretch_width", css_classes=["token-table"], selectable=False,
-            margin=0)
+        self.table = self._new_table(pd.DataFrame(), {}, {})
+        self.table_slot = pn.Column(self.table, sizing_mode="stretch_width", margin=0)
         self.layout = pn.Column(
             pn.Row(self.heading, pn.HSpacer(), self.refresh, sizing_mode="stretch_width", margin=(0, 0, 12, 0),
                    styles={"align-items": "center"}),
@@ -134,7 +132,7 @@ class TokenPage(pn.viewable.Viewer):
             self.totals, self.price_note, self.empty, self.charts,
             pn.Row(pn.pane.HTML('<div class="title" style="font-size:17px">Tokens by</div>', stylesheets=[CSS],
                                 margin=(4, 12, 0, 0)), self.group, margin=(6, 0, 0, 0)),
-            self.table,
+            self.table_slot,
             sizing_mode="stretch_width", margin=(4, 8), css_classes=["token-usage"])
 
         self.loader = Loader(self._load, self._show, spinner=self.layout,
@@ -243,13 +241,23 @@ class TokenPage(pn.viewable.Viewer):
         if "cost_usd" in frame:
             titles["cost_usd"] = f"Estimated cost ({symbol})"
         same_columns = list(frame.columns) == list(self.table.value.columns)
-        with pn.io.hold():
-            if not same_columns:
-                self.table.sorters = []  # a sort by a column the new grouping does not have
-                self.table.param.update(titles=titles, formatters=formatters, value=frame)
-            elif not frame.equals(self.table.value):
-                self.table.param.update(titles=titles, formatters=formatters)
-                self.table.value = frame  # Tabulator keeps the user's sorters and page
+        if not same_columns or titles != self.table.titles:  # another grouping, price file state or currency
+            # A new table, not new columns on the shown one: the browser's Tabulator rebuilds itself when its
+            # columns change, and the data sent while it rebuilt was lost (the table stayed grouped by day).
+            sorters = self.table.sorters if same_columns else []  # a sort by a column the new grouping has not
+            self.table = self._new_table(frame, titles, formatters, sorters)
+            self.table_slot.objects = [self.table]
+        elif not frame.equals(self.table.value):
+            # only the data: Tabulator keeps the user's sort and page. Titles and formatters stay as they are
+            # (formatters are Bokeh models, never equal to param, so setting them would rebuild the columns).
+            self.table.value = frame
+
+    @staticmethod
+    def _new_table(frame: pd.DataFrame, titles: dict, formatters: dict, sorters: list | None = None):
+        return pn.widgets.Tabulator(
+            frame, titles=titles, formatters=formatters, sorters=list(sorters or []), disabled=True,
+            show_index=False, pagination="local", page_size=25, layout="fit_data_stretch",
+            sizing_mode="stretch_width", css_classes=["token-table"], selectable=False, margin=0)
 
     # -- HTML of our own (log text escaped) ---------------------------------------------------
 
