@@ -74,14 +74,19 @@ PAGE_HELPERS = """
       return this.all(".groups .empty").some((e) => !e.textContent.startsWith("Loading"));
     },
     groups() { return this.all(".group").filter((g) => this.shown(g)).map((g) => g.dataset.flow); },
-    rows(flow) {
+    rowsOf(flow) {
       return this.all("[data-rows-of]").filter((r) => r.dataset.rowsOf === flow)
-        .flatMap((r) => [...r.querySelectorAll(".execution-row")])
-        .filter((r) => r.dataset.status !== "running" && this.shown(r)).map((r) => r.dataset.executionId);
+        .flatMap((r) => [...r.querySelectorAll(".execution-row")]).filter((r) => this.shown(r));
     },
+    // the finished executions shown under a group: the ones a session opens
+    rows(flow) {
+      return this.rowsOf(flow).filter((r) => r.dataset.status !== "running").map((r) => r.dataset.executionId);
+    },
+    // expanded once its rows are shown, whatever their status: under a live stream the newest
+    // page may hold only running executions, and waiting for one to finish is not the page's latency
     expanded(flow) {
       return this.all(".group[aria-expanded=true]").some((g) => g.dataset.flow === flow)
-        && this.rows(flow).length > 0;
+        && this.rowsOf(flow).length > 0;
     },
     opened(id) {
       return this.all(".summary .exec-id").some((e) => e.textContent === id && this.shown(e))
@@ -181,6 +186,15 @@ class Session:
                                           arg=[predicate, list(args)], polling=POLL_MS,
                                           timeout=INTERACTION_TIMEOUT_MS)
 
+    def _click(self, selector: str) -> Callable:
+        """A click on what `selector` finds, as a person's: the pointer moves there and presses.
+
+        `force` skips Playwright's wait for the element to be "stable" over two animation frames:
+        twenty sessions are tabs of one window, and a tab in the background gets about one frame
+        a second, so that wait alone added 1-3 s to every click of every session but the front
+        one (a person's own browser window is in front). The pointer and the click are real."""
+        return lambda: self.page.locator(selector).click(force=True)
+
     async def _timed(self, kind: str, act: Callable, predicate: str, *args) -> None:
         self.doing = f"{kind} {', '.join(map(repr, args))}".strip()  # named in the error if it fails
         started = time.perf_counter()
@@ -197,16 +211,18 @@ class Session:
         self.tab = "all"
 
     async def switch_tab(self, tab: str) -> None:
-        await self._timed("switch a tab", self.page.locator(f"[role=tab][data-tab={tab}]").click, "tabShown", tab)
+        await self._timed("switch a tab", self._click(f"[role=tab][data-tab={tab}]"), "tabShown", tab)
         self.tab = tab
 
     async def expand_group(self) -> str | None:
+        # the pointer goes to the list first, as a person's does before reading it: the list then
+        # holds still under it, and the group read is still there for the click
+        await self.page.locator(".group").first.hover(force=True)
         flows = (await self.page.evaluate("window.__load.groups()"))[:PICK_AMONG]
         if not flows:
             return None
         flow = self.rng.choice(flows)
-        await self._timed("expand a flow group", self.page.locator(f".group[data-flow={css_string(flow)}]").click,
-                          "expanded", flow)
+        await self._timed("expand a flow group", self._click(f".group[data-flow={css_string(flow)}]"), "expanded", flow)
         return flow
 
     async def open_execution(self, flow: str) -> bool:
@@ -214,12 +230,12 @@ class Session:
         if not ids:
             return False
         execution_id = self.rng.choice(ids)
-        row = self.page.locator(f".execution-row[data-execution-id={css_string(execution_id)}]")
-        await self._timed("open an execution", row.click, "opened", execution_id)
+        row = f".execution-row[data-execution-id={css_string(execution_id)}]"
+        await self._timed("open an execution", self._click(row), "opened", execution_id)
         return True
 
     async def close_execution(self) -> None:
-        await self._timed("close the execution", self.page.locator(".summary button.close").click, "closed")
+        await self._timed("close the execution", self._click(".summary button.close"), "closed")
 
     async def one_round(self) -> None:
         """Two tabs, a flow group, one of its executions opened and closed (then a fresh page, if asked)."""

@@ -6,11 +6,19 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from dashboard.recorder import Recorder
 from dashboard.store import Store
 from dashboard.ui import source as source_module
 from dashboard.ui.source import LogSource
+
+
+def run_in_own_loop(coroutine):
+    """asyncio.run in a thread of its own: the browser tests' Playwright (sync API) keeps an event
+    loop running in the main thread for the whole session, where asyncio.run refuses to start."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def record_one(store: Store, flow: str = "Order reminder") -> None:
@@ -86,7 +94,7 @@ def test_twenty_sessions_asking_at_once_run_one_query_and_wait_without_holding_t
     async def twenty_sessions():
         return await asyncio.gather(*(source.flow_groups("all") for _ in range(20)))
 
-    results = asyncio.run(twenty_sessions())
+    results = run_in_own_loop(twenty_sessions())
     assert len(calls) == 1 and len(threads) == 1
     assert all(r is results[0] for r in results)
     assert [g["flow_name"] for g in results[0]] == ["Order reminder"]
@@ -111,8 +119,8 @@ def test_a_failed_load_reaches_every_waiter_and_is_not_remembered(tmp_path):
     async def three_sessions():
         return await asyncio.gather(*(source.tab_counts() for _ in range(3)), return_exceptions=True)
 
-    assert all(isinstance(r, OSError) for r in asyncio.run(three_sessions()))
-    assert asyncio.run(source.tab_counts())["all"] == 1  # asked again: tried again
+    assert all(isinstance(r, OSError) for r in run_in_own_loop(three_sessions()))
+    assert run_in_own_loop(source.tab_counts())["all"] == 1  # asked again: tried again
 
 
 def test_the_event_loops_time_showing_results_also_lengthens_the_gap(tmp_path, monkeypatch):

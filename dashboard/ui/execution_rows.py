@@ -158,7 +158,7 @@ class ExecutionRows:
     """Loads the current page of one flow's executions in the current tab, and handles its clicks."""
 
     def __init__(self, flow_name: str, state: LogsState, source: LogSource, *,
-                 publish: Callable[[str, dict | None], None], on_delete: Callable[[dict], None],
+                 publish: Callable[[str, dict | None, bool], None], on_delete: Callable[[dict], None],
                  total: int | None = None, can_delete: bool = True):
         self.flow_name = flow_name
         self.state = state
@@ -171,7 +171,7 @@ class ExecutionRows:
         self.loader = Loader(self._load, self._show, spinner=_Busy(self), on_error=lambda exc: state.tell(
             f"Could not load the executions of {flow_name}: {exc}", "error"))
         self._watchers = [
-            state.param.watch(lambda _: self.loader.request(), "revision"),
+            state.param.watch(lambda _: self.loader.request(auto=state.auto_refreshed), "revision"),
             state.param.watch(lambda *_: self.loader.request(spin=True), ["tab", *SCOPE_PARAMETERS]),
             state.param.watch(self._pages_changed, "pages"),
         ]
@@ -182,15 +182,16 @@ class ExecutionRows:
             self.state.param.unwatch(watcher)
         self._watchers = []
 
-    def publish(self, data: dict | None) -> None:
+    def publish(self, data: dict | None, live: bool = False) -> None:
+        """Hand the rows to the group list; `live` when only the auto-refresh changed them."""
         self.data = data
-        self._publish(self.flow_name, data)
+        self._publish(self.flow_name, data, live)
 
-    def set_total(self, total: int) -> None:
+    def set_total(self, total: int, live: bool = False) -> None:
         if total != self.total:
             self.total = total
             if self.data:
-                self.publish({**self.data, "total": total})
+                self.publish({**self.data, "total": total}, live)
 
     @property
     def rows(self) -> list[dict]:
@@ -208,7 +209,7 @@ class ExecutionRows:
             self.state.set_page(self.flow_name, page - 1)
             return
         self.publish({"rows": rows, "page": page, "has_next": has_next, "page_size": self.state.page_size,
-                      "total": self.total, "loading": False, "can_delete": self.can_delete})
+                      "total": self.total, "loading": False, "can_delete": self.can_delete}, self.loader.auto)
 
     def _pages_changed(self, _) -> None:
         if self.data is None or self.state.page_of(self.flow_name) != self.data["page"]:

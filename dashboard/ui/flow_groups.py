@@ -36,6 +36,8 @@ class FlowGroupListView(JSComponent):
     hidden = param.Integer(default=0, doc="Groups not drawn yet (behind 'Show more').")
     empty_text = param.String(default="Loading executions…")
     server_now = param.Integer(default=0)
+    live = param.Boolean(default=False, doc="Whether the latest change came from the auto-refresh alone: "
+                         "then it is not drawn while the pointer is over the list.")
 
     _esm = JS_HELPERS + ROWS_JS + """
 export function render({ model, el }) {
@@ -77,7 +79,31 @@ export function render({ model, el }) {
     return head;
   }
 
+  // While the pointer is over the list, the auto-refresh does not move what is under it: with
+  // hundreds of busy flows the order changes every second, and a row would slip away from the
+  // click. What the user does (expand, open, page, a tab) is drawn at once; a held update is
+  // drawn as soon as the pointer leaves.
+  const holder = h("div", "list-holder");
+  const held = h("div", "held-note", "Live updates held while the pointer is on the list");
+  held.setAttribute("role", "status");
+  held.hidden = true;
+  let pointed = false, drawn = false, scheduled = false;
+  list.addEventListener("pointerenter", () => { pointed = true; });
+  list.addEventListener("pointerleave", () => { pointed = false; if (!held.hidden) draw(); });
+  // the properties of one update arrive one by one: draw once, after the last of them
+  function schedule() {
+    if (scheduled) return;
+    scheduled = true;
+    queueMicrotask(() => {
+      scheduled = false;
+      if (model.live && pointed && drawn) held.hidden = false;
+      else draw();
+    });
+  }
+
   function draw() {
+    drawn = true;
+    held.hidden = true;
     clock = serverClock(model);
     agos = [];
     live = [];
@@ -100,7 +126,7 @@ export function render({ model, el }) {
     }
     list.replaceChildren(...items);
   }
-  model.on(["groups", "expanded", "executions", "selected", "hidden", "empty_text", "server_now"], draw);
+  model.on(["groups", "expanded", "executions", "selected", "hidden", "empty_text", "server_now"], schedule);
   draw();
   let ticks = 0;
   const timer = setInterval(() => {
@@ -108,13 +134,19 @@ export function render({ model, el }) {
     if (++ticks % 10 === 0) for (const [e, t] of agos) e.textContent = fmtAgo(clock() - t);
   }, 1000);
   model.on("remove", () => clearInterval(timer));
-  el.append(list);
+  holder.append(list, held);
+  el.append(holder);
 }
 """
 
     _stylesheets = [BASE_CSS + ROWS_CSS + """
 :host { width: 100%; }
+.list-holder { position: relative; }
 .groups { background: #fff; border: 1px solid var(--line); border-radius: 12px; overflow: hidden; }
+/* over the list's top edge, so showing it moves no row */
+.held-note { position: absolute; top: -10px; right: 16px; pointer-events: none; font-size: 11px; line-height: 18px;
+             padding: 0 9px; border-radius: 9px; background: #eef2ff; color: #4338ca; border: 1px solid #c7d2fe; }
+.held-note[hidden] { display: none; }
 .flow-group { border-bottom: 1px solid var(--line); }
 .flow-group:last-child { border-bottom: 0; }
 .flow-group.expanded { background: #fcfcfe; }
@@ -163,10 +195,10 @@ class FlowGroupList(pn.viewable.Viewer):
                                       sizing_mode="stretch_width", margin=0, css_classes=["flow-group-list"])
         self.loader = Loader(lambda: source.flow_groups(state.tab, state.scope()), self._show, spinner=self.view,
                              on_error=lambda exc: state.tell(f"Could not load the flow groups: {exc}", "error"))
-        state.param.watch(lambda _: self.loader.request(), "revision")
+        state.param.watch(lambda _: self.loader.request(auto=state.auto_refreshed), "revision")
         state.param.watch(self._tab_changed, ["tab", *SCOPE_PARAMETERS])
         state.param.watch(lambda _: self._render(), "flows")
-        state.param.watch(lambda e: setattr(self.view, "selected", e.new), "execution")
+        state.param.watch(lambda e: self.view.param.update(selected=e.new, live=False), "execution")
 
     def _message(self, msg: dict) -> None:
         action = msg.get("action")
@@ -178,12 +210,12 @@ class FlowGroupList(pn.viewable.Viewer):
         elif msg.get("flow") in self.rows:
             self.rows[msg["flow"]].handle(msg)
 
-    def _publish(self, flow: str, data: dict | None) -> None:
+    def _publish(self, flow: str, data: dict | None, live: bool = False) -> None:
         executions = {f: d for f, d in self.view.executions.items() if f in self.rows and f != flow}
         if data is not None:
             executions[flow] = data
         if executions != self.view.executions:
-            self.view.executions = executions
+            self.view.param.update(executions=executions, live=live)
 
     def _tab_changed(self, *_) -> None:
         self.shown = GROUPS_SHOWN
@@ -191,9 +223,9 @@ class FlowGroupList(pn.viewable.Viewer):
 
     def _show(self, groups: list[dict]) -> None:
         self.data = groups
-        self._render()
+        self._render(live=self.loader.auto)
 
-    def _render(self) -> None:
+    def _render(self, live: bool = False) -> None:
         if self.data is None:
             return
         groups = self.data
@@ -207,7 +239,7 @@ class FlowGroupList(pn.viewable.Viewer):
             self.rows.pop(flow).dispose()
         for flow in open_flows:
             if flow in self.rows:
-                self.rows[flow].set_total(drawn[flow]["runs"])
+                self.rows[flow].set_total(drawn[flow]["runs"], live=live)
             else:
                 self.rows[flow] = ExecutionRows(flow, self.state, self.source, publish=self._publish,
                                                 on_delete=self.on_delete, total=drawn[flow]["runs"],
@@ -220,6 +252,7 @@ class FlowGroupList(pn.viewable.Viewer):
             hidden=len(groups) - len(visible),
             empty_text=self._empty_text(tab),
             server_now=now_ms() if visible != self.view.groups else self.view.server_now,
+            live=live,
         )
 
     def _empty_text(self, tab: str) -> str:

@@ -36,11 +36,15 @@ class Loader:
         self._wanted = 0
         self._running = False
         self._spin = False
+        self._asked = False  # whether anything but the auto-refresh asked since the last result
+        self.auto = False  # while a result is applied: whether only the auto-refresh asked for it
         self.loads = 0  # how many loads finished (tests and benchmarks read it)
 
-    def request(self, *, spin: bool = False) -> None:
+    def request(self, *, spin: bool = False, auto: bool = False) -> None:
+        """Load again; `auto` when only the auto-refresh asks (a list may then hold still)."""
         self._wanted += 1
         self._spin = self._spin or spin
+        self._asked = self._asked or not auto
         if not self._running:
             self._running = True
             pn.state.execute(self._run)
@@ -65,7 +69,11 @@ class Loader:
                 if wanted == self._wanted:
                     global shown_seconds
                     loaded = time.perf_counter()
-                    self._apply(result)
+                    self.auto, self._asked = not self._asked, False
+                    try:
+                        self._apply(result)
+                    finally:
+                        self.auto = False
                     shown_seconds += time.perf_counter() - loaded
                     self.loads += 1
                     log.debug("%s: loaded in %.0f ms, shown in %.0f ms", self.name, (loaded - started) * 1000,
@@ -74,6 +82,7 @@ class Loader:
         finally:
             self._running = False
             self._spin = False
+            self._asked = False
             if timer is not None:
                 timer.cancel()
             if self._spinner is not None and self._spinner.loading:

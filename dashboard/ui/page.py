@@ -105,7 +105,7 @@ class ExecutionLogsPage:
         """Reload everything shown when the store's change token moved; nothing expanded collapses."""
         token = self.source.live_token()
         if token != self.state.change_token:
-            self.state.refresh(token)
+            self.state.refresh(token, auto=True)
 
     # -- delete one execution -----------------------------------------------------------
 

@@ -83,6 +83,10 @@ class LogsState(param.Parameterized):
 
     revision = param.Integer(default=0, doc="Moves when the data changed or a refresh was asked for.")
 
+    auto_refreshed = param.Boolean(default=False, doc="Whether the latest revision came from the auto-refresh "
+                                   "alone, not from a click (a Refresh, a delete): the list holds still for it "
+                                   "while the pointer is over it.")
+
     notice = param.String(default="", doc="A message for the user (an error or the outcome of an action).")
 
     notice_kind = param.Selector(default="info", objects=["info", "success", "error"])
@@ -152,9 +156,10 @@ class LogsState(param.Parameterized):
         else:
             self.steps = [*self.steps, index]
 
-    def refresh(self, change_token: str | None = None) -> None:
+    def refresh(self, change_token: str | None = None, *, auto: bool = False) -> None:
         if change_token is not None:
             self.change_token = change_token
+        self.auto_refreshed = auto  # set first: the revision's watchers read it
         self.revision += 1
 
     def tell(self, message: str, kind: str = "info") -> None:

@@ -7,6 +7,7 @@ does) over a private copy of the planted logs, and checks the files on disk too.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -131,5 +132,37 @@ def test_new_events_appear_without_a_click_and_keep_what_is_open(own_server, pag
     # Refresh reloads and keeps it all too
     p.page.locator(".refresh button").click()
     expect(p.step(1)).to_have_attribute("aria-expanded", "true")
+    expect(p.group("Order reminder")).to_have_attribute("aria-expanded", "true")
+    assert page.errors == []
+
+
+def test_the_list_holds_still_under_the_pointer_and_catches_up_when_it_leaves(own_server, page):
+    """With many busy flows the order changes with every refresh; a row must not slip away from a click."""
+    logs = own_server.logs
+    p = LogsPage(page, own_server.url).open()
+    p.expand("Order reminder")
+    order = p.group_names()
+    p.row(logs.failed_execution).hover()  # the pointer rests on the list, as before a click
+    before = p.count("all")
+
+    subprocess.run([sys.executable, "-c", WRITE_ONE, str(logs.root)], cwd=ROOT, check=True, timeout=60,
+                   env={**os.environ, "PYTHONPATH": str(ROOT)})
+    expect(p.tab("all").locator(".count")).to_have_text(str(before + 2), timeout=5000)  # the page did refresh
+    held = page.locator(".held-note")
+    expect(held).to_be_visible()
+    expect(held).to_have_text("Live updates held while the pointer is on the list")
+    assert p.group_names() == order  # ... but not under the pointer
+    expect(p.group("Live arrival")).to_have_count(0)
+    expect(p.group("Order reminder").locator(".runs")).to_have_text("30 runs")
+
+    # a click is answered at once, held or not (and draws the held update with it)
+    p.row(logs.failed_execution).click()
+    p.wait_detail(logs.failed_execution)
+    expect(p.row(logs.failed_execution)).to_have_class(re.compile(r"\bselected\b"))
+
+    page.mouse.move(5, 5)  # the pointer leaves the list: everything new shows
+    expect(p.group("Live arrival")).to_be_visible()
+    expect(p.group("Order reminder").locator(".runs")).to_have_text("31 runs")
+    expect(held).to_be_hidden()
     expect(p.group("Order reminder")).to_have_attribute("aria-expanded", "true")
     assert page.errors == []
