@@ -14,6 +14,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from .store import (
     connect,
     day_from_id,
     executions_sql,
+    merged_execution_rows_sql,
     read_parquet_file,
     steps_sql,
 )
@@ -58,7 +60,7 @@ NARROWED_SCHEMA = pa.schema([("execution_id", pa.string()), ("day", pa.date32())
 NARROWED_COLUMNS = ", ".join(NARROWED_SCHEMA.names)
 CAUSES_SCHEMA = NARROWED_SCHEMA.append(pa.field("cause", pa.string()))
 DAY_CACHE_ROWS = 2_000_000  # rows of per-day search results kept (about 100 MB at most)
-LIVE_ENTRIES = 4  # merged new files of live days kept: today and yesterday, the current set and the last
+LIVE_ENTRIES = 8  # merged new files of live days kept (sets of files: the newest few of today and yesterday)
 
 EXECUTION_COLUMNS = """execution_id, flow_id, flow_name, status, trigger_type, trigger_phone,
     started_at, finished_at,
@@ -102,6 +104,85 @@ def _as_utc(ts: dt.datetime | dt.date | None, end: bool = False) -> dt.datetime 
     return ts if ts.tzinfo else ts.replace(tzinfo=dt.UTC)
 
 
+class LiveExecutions:
+    """The executions a live day's new files touch, merged with their rows of the day's compacted file.
+
+    Every query of the page reads them, and under a live stream the new files hold tens of
+    thousands of rows that only a merge over all of them makes into executions (a finished row
+    carries no flow name to narrow by): 40 of a flow page's 50 ms. Files are immutable, so the
+    merge of a set of files is kept in memory (rows in the row schema, as compaction writes them)
+    and shared by every query; a query that finds more files than a kept merge folds in only the
+    new ones (the merge rule is the same for merged and raw rows), and queries that ask for the
+    same set while it is being merged wait for that one merge.
+    """
+
+    def __init__(self, store: Store, con, lock: threading.Lock):
+        self.store = store
+        self._con = con
+        self._lock = lock
+        self._kept: OrderedDict[tuple, Future] = OrderedDict()  # (bases, deltas) -> Future[pa.Table]
+
+    def merged(self, bases: list[str], deltas: list[str]) -> pa.Table:
+        key = (tuple(bases), tuple(deltas))
+        with self._lock:
+            future = self._kept.get(key)
+            if future is not None:  # merged already, or being merged: wait for that one
+                self._kept.move_to_end(key)
+                owner = False
+            else:
+                future = self._kept[key] = Future()
+                older = self._newest_subset(key)
+                while len(self._kept) > LIVE_ENTRIES:
+                    self._kept.popitem(last=False)
+                owner = True
+        if not owner:
+            return future.result()
+        try:
+            table = self._build(bases, deltas, older)
+        except BaseException as exc:
+            with self._lock:
+                self._kept.pop(key, None)  # not remembered: the next query tries again
+            future.set_exception(exc)
+            raise
+        future.set_result(table)
+        return table
+
+    def _newest_subset(self, key: tuple) -> tuple[list[str], pa.Table] | None:
+        """(its deltas, its merge) of the newest finished merge of the same bases over fewer deltas."""
+        bases, deltas = key
+        wanted = set(deltas)
+        for (kept_bases, kept_deltas), future in reversed(self._kept.items()):
+            if kept_bases == bases and future.done() and not future.exception() and set(kept_deltas) < wanted:
+                return list(kept_deltas), future.result()
+        return None
+
+    def _build(self, bases: list[str], deltas: list[str], older: tuple[list[str], pa.Table] | None) -> pa.Table:
+        new = deltas if older is None else [d for d in deltas if d not in set(older[0])]
+        params = {"bases": bases, "new": new}
+        base = self.store.source("executions", bases, "bases")
+        delta = self.store.source("executions", new, "new")
+        with self._lock:
+            cursor = self._con.cursor()
+        try:
+            if older is None:
+                rows = f"""(SELECT * FROM {base} WHERE execution_id IN (SELECT execution_id FROM {delta})
+                            UNION ALL BY NAME SELECT * FROM {delta})"""
+                sql = merged_execution_rows_sql(rows)
+            else:
+                cursor.register("kept", older[1])
+                ids = f"(SELECT DISTINCT execution_id FROM {delta})"
+                rows = f"""(SELECT * FROM kept WHERE execution_id IN {ids}
+                            UNION ALL BY NAME
+                            SELECT * FROM {base} WHERE execution_id IN {ids}
+                                AND execution_id NOT IN (SELECT execution_id FROM kept)
+                            UNION ALL BY NAME SELECT * FROM {delta})"""
+                sql = (f"SELECT * FROM ({merged_execution_rows_sql(rows)}) UNION ALL BY NAME "
+                       f"SELECT * FROM kept WHERE execution_id NOT IN {ids}")
+            return cursor.sql(sql, params={k: v for k, v in params.items() if f"${k}" in sql}).to_arrow_table()
+        finally:
+            cursor.close()
+
+
 class LogQueries:
     """Queries over one data root. Thread-safe: each call uses its own cursor."""
 
@@ -112,7 +193,7 @@ class LogQueries:
         self._lock = threading.Lock()
         self._rollups: dict[str, dict[str, pa.Table]] = {}  # kind -> file -> table
         self._by_day: OrderedDict[tuple, pa.Table] = OrderedDict()  # (what, day, its files) -> rows
-        self._live: OrderedDict[tuple, tuple[pa.Table, pa.Table]] = OrderedDict()  # live days' files -> merged
+        self._live = LiveExecutions(self.store, self._con, self._lock)
 
     # -- plumbing ---------------------------------------------------------------
 
@@ -160,10 +241,9 @@ class LogQueries:
                     base = self.store.source(dataset, bases, f"{dataset}_bases")
                     narrow = "".join(f" AND ({c})" for c in (base_filter, id_filter) if c)
                     if dataset == "executions":  # merged once per set of files, for every query
-                        bound["executions_touched"], bound["executions_touched_ids"] = self._live_executions(
-                            bases, deltas)
-                        parts.append("SELECT * FROM executions_touched")
-                        touched = "(SELECT execution_id FROM executions_touched_ids)"
+                        bound["executions_touched"] = self._live.merged(bases, deltas)
+                        parts.append(merge("executions_touched", merged=True))
+                        touched = "(SELECT execution_id FROM executions_touched)"
                     else:  # steps carry prompts and replies: merged per query, narrowed to its ids
                         bound["steps_deltas"] = deltas
                         delta = self.store.source(dataset, deltas, "steps_deltas")
@@ -194,38 +274,6 @@ class LogQueries:
                 cursor.close()
 
         return self.store.read(run)
-
-    def _live_executions(self, bases: list[str], deltas: list[str]) -> tuple[pa.Table, pa.Table]:
-        """(merged executions, their ids) of the executions a live day's new files touch.
-
-        Every query of the page reads them, and under a live stream the new files hold tens of
-        thousands of rows that only a merge over all of them makes into executions (a finished
-        row carries no flow name to narrow by). So they are merged once per set of files, which
-        are immutable, and kept in memory: twenty sessions' pages of twenty flows cost one merge
-        per change, not twenty (each was 40 of its 50 ms)."""
-        key = (tuple(bases), tuple(deltas))
-        with self._lock:
-            found = self._live.get(key)
-        if found is not None:
-            return found
-        with self._lock:
-            cursor = self._con.cursor()
-        try:
-            params = {"bases": bases, "deltas": deltas}
-            base = self.store.source("executions", bases, "bases")
-            delta = self.store.source("executions", deltas, "deltas")
-            ids = cursor.sql(f"SELECT DISTINCT execution_id FROM {delta}", params={"deltas": deltas}).to_arrow_table()
-            cursor.register("touched_ids", ids)
-            rows = cursor.sql(executions_sql(
-                f"(SELECT * FROM {base} WHERE execution_id IN (SELECT execution_id FROM touched_ids) "
-                f"UNION ALL BY NAME SELECT * FROM {delta})"), params=params).to_arrow_table()
-        finally:
-            cursor.close()
-        with self._lock:
-            self._live[key] = (rows, ids)
-            while len(self._live) > LIVE_ENTRIES:
-                self._live.popitem(last=False)
-        return rows, ids
 
     @staticmethod
     def _where(tab: Tab | str, since, until, flow_name: str | None = None, alias: str = "") -> tuple[str, dict]:

@@ -148,9 +148,13 @@ class ExecutionLogsPage:
 
     def _template(self) -> pn.template.BootstrapTemplate:
         list_column = pn.Column(self.groups, sizing_mode="stretch_width", margin=(0, 16, 0, 0), min_width=520)
+        def displayed(shown: bool) -> dict:
+            # (an empty dict would leave the inline `display: none` in place: Bokeh only sets what is given)
+            return {"display": "flex" if shown else "none"}
+
         detail_column = pn.Column(self.detail, width=540, margin=0, css_classes=["detail-column"],
-                                  visible=self.detail.layout.visible)
-        self.detail.layout.param.watch(lambda e: setattr(detail_column, "visible", e.new), "visible")
+                                  styles=displayed(self.detail.shown))
+        self.detail.param.watch(lambda e: setattr(detail_column, "styles", displayed(e.new)), "shown")
         content = pn.Column(
             self.header,
             self.notice,

@@ -155,9 +155,13 @@ class Timeline(pn.viewable.Viewer):
 
     def _show(self, record: dict | None, active: bool) -> None:
         self.record = record
-        if record is None:
-            self.steps.data, self.running.data = dict(EMPTY_STEPS), dict(EMPTY_RUNNING)
-            self.figure.y_range.factors = []
+        if record is None:  # (each data change redraws the plot, even hidden: only when there was any)
+            if self.steps.data != EMPTY_STEPS:
+                self.steps.data = dict(EMPTY_STEPS)
+            if self.running.data != EMPTY_RUNNING:
+                self.running.data = dict(EMPTY_RUNNING)
+            if list(self.figure.y_range.factors):
+                self.figure.y_range.factors = []
             self.caption.object = ""
             self._tick_while(False)
             return
