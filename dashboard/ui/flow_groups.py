@@ -68,7 +68,7 @@ export function render({ model, el }) {
     head.append(h("span", "spacer"));
     head.append(chip(g.latest_status));
     const ago = h("span", "ago", fmtAgo(clock() - g.last_activity));
-    ago.title = g.last_activity ? "Last activity " + new Date(g.last_activity).toLocaleString() : "";
+    ago.title = g.last_activity ? "Last activity " + fmtLocal(g.last_activity) : "";
     agos.push([ago, g.last_activity]);
     head.append(ago);
     const toggle = () => model.send_msg({action: "toggle", flow: g.flow_name});
