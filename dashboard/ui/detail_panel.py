@@ -228,7 +228,7 @@ class DetailPanel(pn.viewable.Viewer):
 
     def _revised(self, _) -> None:
         if self.state.execution:
-            self.loader.request(spin=self.record is None)
+            self.loader.request(spin=self.record is None, auto=self.state.auto_refreshed)
 
     def _opened(self, event) -> None:
         if not event.new:

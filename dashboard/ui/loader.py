@@ -2,9 +2,10 @@
 
 A component asks `Loader.request()` whenever what it shows may have changed (a tab
 switch, a new revision). One load runs at a time; requests that arrive meanwhile
-coalesce into one more run, and a result that a newer request has overtaken is
-dropped instead of shown. The spinner only appears when a user-initiated load takes
-long enough to be noticed, so the auto-refresh never flickers.
+coalesce into one more run. A result that a click overtook (another tab) is dropped
+instead of shown; one that only the auto-refresh overtook is shown, then loaded again.
+The spinner only appears when a user-initiated load takes long enough to be noticed,
+so the auto-refresh never flickers.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class Loader:
         self._running = False
         self._spin = False
         self._asked = False  # whether anything but the auto-refresh asked since the last result
+        self._clicked = 0  # requests that were not the auto-refresh's alone
         self.auto = False  # while a result is applied: whether only the auto-refresh asked for it
         self.loads = 0  # how many loads finished (tests and benchmarks read it)
 
@@ -45,6 +47,7 @@ class Loader:
         self._wanted += 1
         self._spin = self._spin or spin
         self._asked = self._asked or not auto
+        self._clicked += not auto
         if not self._running:
             self._running = True
             pn.state.execute(self._run)
@@ -53,7 +56,7 @@ class Loader:
         timer = None
         try:
             while True:
-                wanted = self._wanted
+                wanted, clicked = self._wanted, self._clicked
                 if self._spin and self._spinner is not None and timer is None:
                     timer = asyncio.get_running_loop().call_later(SPINNER_DELAY, self._show_spinner)
                 started = time.perf_counter()
@@ -66,18 +69,23 @@ class Loader:
                             self._on_error(exc)
                         break
                     continue
+                if clicked != self._clicked:
+                    continue  # the user asked for something else meanwhile (another tab): not worth showing
+                # Shown even when the auto-refresh asked again meanwhile (then loaded again): on a busy
+                # server a load can take longer than the refresh gap, and dropping every overtaken
+                # result would leave the page showing nothing new for as long as the stream lasts.
+                global shown_seconds
+                loaded = time.perf_counter()
+                self.auto, self._asked = not self._asked, False
+                try:
+                    self._apply(result)
+                finally:
+                    self.auto = False
+                shown_seconds += time.perf_counter() - loaded
+                self.loads += 1
+                log.debug("%s: loaded in %.0f ms, shown in %.0f ms", self.name, (loaded - started) * 1000,
+                          (time.perf_counter() - loaded) * 1000)
                 if wanted == self._wanted:
-                    global shown_seconds
-                    loaded = time.perf_counter()
-                    self.auto, self._asked = not self._asked, False
-                    try:
-                        self._apply(result)
-                    finally:
-                        self.auto = False
-                    shown_seconds += time.perf_counter() - loaded
-                    self.loads += 1
-                    log.debug("%s: loaded in %.0f ms, shown in %.0f ms", self.name, (loaded - started) * 1000,
-                              (time.perf_counter() - loaded) * 1000)
                     break
         finally:
             self._running = False

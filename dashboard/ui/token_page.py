@@ -154,7 +154,8 @@ class TokenPage(pn.viewable.Viewer):
         if user_asked:
             self.heading.object = self._heading_html()
         if self.active:
-            self.loader.request(spin=user_asked)  # the auto-refresh never shows a spinner
+            self.loader.request(spin=user_asked,  # the auto-refresh never shows a spinner
+                                auto=not user_asked and self.state.auto_refreshed)
 
     def _page_changed(self, event=None) -> None:
         if self.active:
