@@ -72,3 +72,23 @@ def test_auto_tells_the_view_whether_only_the_auto_refresh_asked():
         return seen
 
     assert run_in_own_loop(two_kinds()) == [True, False]
+
+
+def test_the_spinner_goes_once_the_asked_for_result_is_shown_even_while_refreshes_load_on():
+    class Spinner:
+        loading = False
+
+    async def slow_first_load_then_a_stream():
+        source, spinner, shown = Source(0.4), Spinner(), []
+        loader = Loader(source.load, lambda r: shown.append((r, spinner.loading)), spinner=spinner)
+        loader.request(spin=True)  # a click: past 0.3 s the spinner shows
+        for _ in range(30):
+            await asyncio.sleep(0.05)
+            loader.request(auto=True)  # ... and the auto-refresh keeps asking meanwhile
+        stayed = spinner.loading
+        await asyncio.sleep(1.0)
+        return shown, stayed, spinner.loading
+
+    shown, stayed, after = run_in_own_loop(slow_first_load_then_a_stream())
+    assert shown[0][1] is True  # the slow first load showed the spinner
+    assert not stayed and not after, "the spinner stayed over data already shown (and took the clicks)"

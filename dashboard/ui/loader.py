@@ -87,6 +87,13 @@ class Loader:
                           (time.perf_counter() - loaded) * 1000)
                 if wanted == self._wanted:
                     break
+                # loading again for the auto-refresh only: what the user asked for is on screen
+                self._spin = False
+                if timer is not None:
+                    timer.cancel()
+                    timer = None
+                if self._spinner is not None and self._spinner.loading:
+                    self._spinner.loading = False
         finally:
             self._running = False
             self._spin = False
