@@ -219,15 +219,19 @@ def _is_vanished_file(exc: Exception) -> bool:
     return any(sign in text for sign in ("no such file", "not found", "no files found", "cannot open file"))
 
 
-def retry_on_vanished_files(fn, attempts: int = 5):
-    """Run fn(); if a file it listed was compacted or deleted meanwhile, list again and retry."""
+def retry_on_vanished_files(fn, attempts: int = 10):
+    """Run fn(); if a file it listed was compacted or deleted meanwhile, list again and retry.
+
+    Compaction unlinks a day's small files one by one after its file is in, so a reader may
+    list a few that are gone by the time it reads, several times in a row on a busy machine:
+    the waits grow (10 ms doubling, at most 0.5 s; about 2 s in all) before the error is real."""
     for attempt in range(attempts):
         try:
             return fn()
         except (duckdb.IOException, duckdb.InvalidInputException, FileNotFoundError) as exc:
             if attempt == attempts - 1 or not _is_vanished_file(exc):
                 raise
-            time.sleep(0.01 * (attempt + 1))
+            time.sleep(min(0.5, 0.01 * 2 ** attempt))
 
 
 class Store:
