@@ -209,19 +209,27 @@ def test_empty_store_answers_empty(tmp_path):
     assert Store(tmp_path).change_token() == ""
 
 
-def test_a_live_days_flow_page_and_detail_agree_with_the_day_compacted(tmp_path):
-    """A live day: one compacted file plus newer small files that finish some of its executions.
-    A flow's page and an execution's detail narrow the compacted file before merging; they must
-    give what the same day gives once compacted whole."""
+def live_day(tmp_path):
+    """A store, its writer (flushed by hand), a function writing one contract event, and a start
+    time half an hour ago: today, as a live stream writes it."""
     from dashboard.schema import parse_event
-    from tests.factories import finished, started, step, uuid7_at
 
     store = Store(tmp_path / "logs", fsync=False)
     writer = Writer(store, flush_interval=None)
 
     def write(event: dict) -> None:
         writer.write(parse_event(json.dumps(event)))
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) - dt.timedelta(minutes=30)
+
+    return store, writer, write, dt.datetime.now(dt.timezone.utc).replace(microsecond=0) - dt.timedelta(minutes=30)
+
+
+def test_a_live_days_flow_page_and_detail_agree_with_the_day_compacted(tmp_path):
+    """A live day: one compacted file plus newer small files that finish some of its executions.
+    A flow's page and an execution's detail narrow the compacted file before merging; they must
+    give what the same day gives once compacted whole."""
+    from tests.factories import finished, started, step, uuid7_at
+
+    store, writer, write, now = live_day(tmp_path)
     ids = [uuid7_at(now + dt.timedelta(seconds=i), salt=i) for i in range(12)]
     flows = ["Order reminder", "Support auto-reply", "Lead follow-up"]
     for i, x in enumerate(ids):
@@ -259,15 +267,9 @@ def test_a_live_days_new_files_folded_in_one_by_one_give_what_a_fresh_merge_give
     """The page's queries keep the merge of a live day's new files and fold in only newer files.
     Executions that start in one flush and finish in a later one (or were started in the compacted
     file) must read the same as from a fresh reader, and as once the day is compacted."""
-    from dashboard.schema import parse_event
     from tests.factories import finished, started, step, uuid7_at
 
-    store = Store(tmp_path / "logs", fsync=False)
-    writer = Writer(store, flush_interval=None)
-
-    def write(event: dict) -> None:
-        writer.write(parse_event(json.dumps(event)))
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) - dt.timedelta(minutes=30)
+    store, writer, write, now = live_day(tmp_path)
     ids = [uuid7_at(now + dt.timedelta(seconds=i), salt=i) for i in range(16)]
     flows = ["Order reminder", "Support auto-reply"]
     for i, x in enumerate(ids[:4]):  # in the compacted file, still running
