@@ -65,7 +65,8 @@ PAGE_HELPERS = """
     shown(el) { return el.getClientRects().length > 0; },
     loaded() {
       const count = this.all("[role=tab][data-tab=all] .count")[0];
-      return !!count && count.textContent !== "\\u2026" && this.all(".group, .groups .empty").length > 0;
+      return !!count && count.textContent !== "\\u2026" && this.shown(count)
+        && this.all(".group, .groups .empty").length > 0;
     },
     tabShown(tab) {
       if (!this.all(`[role=tab][data-tab=${tab}][aria-selected=true]`).length) return false;
@@ -192,8 +193,13 @@ class Session:
         `force` skips Playwright's wait for the element to be "stable" over two animation frames:
         twenty sessions are tabs of one window, and a tab in the background gets about one frame
         a second, so that wait alone added 1-3 s to every click of every session but the front
-        one (a person's own browser window is in front). The pointer and the click are real."""
-        return lambda: self.page.locator(selector).click(force=True)
+        one (a person's own browser window is in front). The pointer and the click are real; the element must be shown first."""
+        async def click() -> None:
+            target = self.page.locator(selector)
+            await target.wait_for(state="visible")  # (force does not wait for the page to show it)
+            await target.click(force=True)
+
+        return click
 
     async def _timed(self, kind: str, act: Callable, predicate: str, *args) -> None:
         self.doing = f"{kind} {', '.join(map(repr, args))}".strip()  # named in the error if it fails
