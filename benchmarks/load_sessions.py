@@ -193,7 +193,8 @@ class Session:
         `force` skips Playwright's wait for the element to be "stable" over two animation frames:
         twenty sessions are tabs of one window, and a tab in the background gets about one frame
         a second, so that wait alone added 1-3 s to every click of every session but the front
-        one (a person's own browser window is in front). The pointer and the click are real; the element must be shown first."""
+        one (a person's own browser window is in front). The pointer and the click are real,
+        once the element is shown."""
         async def click() -> None:
             target = self.page.locator(selector)
             await target.wait_for(state="visible")  # (force does not wait for the page to show it)
