@@ -89,9 +89,12 @@ PAGE_HELPERS = """
       return this.all(".group[aria-expanded=true]").some((g) => g.dataset.flow === flow)
         && this.rowsOf(flow).length > 0;
     },
+    // open once its steps are shown; one cancelled before its first step has none to show
     opened(id) {
+      const noSteps = this.all(".summary .fact").some((f) => f.firstChild.textContent === "Steps"
+        && f.lastChild.textContent === "0" && this.shown(f));
       return this.all(".summary .exec-id").some((e) => e.textContent === id && this.shown(e))
-        && this.all(".step").some((s) => this.shown(s));
+        && (noSteps || this.all(".step").some((s) => this.shown(s)));
     },
     closed() { return !this.all(".summary").some((e) => this.shown(e)); },
   };
