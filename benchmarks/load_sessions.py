@@ -97,6 +97,15 @@ PAGE_HELPERS = """
         && (noSteps || this.all(".step").some((s) => this.shown(s)));
     },
     closed() { return !this.all(".summary").some((e) => this.shown(e)); },
+    // what the page shows, for the message of an interaction that timed out
+    describe() {
+      const text = (sel) => this.all(sel).filter((e) => this.shown(e)).map((e) => e.textContent.slice(0, 60));
+      return JSON.stringify({tabs: text("[role=tab][aria-selected=true]"), open: text(".summary .exec-id"),
+        message: text(".summary .message"), steps: this.all(".step").filter((e) => this.shown(e)).length,
+        selected: this.all(".execution-row.selected").map((r) => r.dataset.executionId),
+        expanded: this.all(".group[aria-expanded=true]").map((g) => g.dataset.flow),
+        held: this.all(".held-note").some((e) => this.shown(e)), loading: this.all(".pn-loading").length});
+    },
   };
 })();
 """
@@ -113,7 +122,7 @@ class Observations:
 
     def error(self, kind: str, source: str, message: str) -> None:
         at = time.monotonic() - self.started
-        self.errors.setdefault(kind, []).append(f"{source} at {at:.0f} s: {message.strip()[:400]}")
+        self.errors.setdefault(kind, []).append(f"{source} at {at:.0f} s: {message.strip()[:800]}")
 
     def ignore(self, kind: str) -> None:
         self.ignored[kind] = self.ignored.get(kind, 0) + 1
@@ -186,9 +195,15 @@ class Session:
     # -- interactions -----------------------------------------------------------------------
 
     async def _until(self, predicate: str, *args) -> None:
-        await self.page.wait_for_function("([name, args]) => window.__load.check(name, args)",
-                                          arg=[predicate, list(args)], polling=POLL_MS,
-                                          timeout=INTERACTION_TIMEOUT_MS)
+        from playwright.async_api import TimeoutError
+
+        try:
+            await self.page.wait_for_function("([name, args]) => window.__load.check(name, args)",
+                                              arg=[predicate, list(args)], polling=POLL_MS,
+                                              timeout=INTERACTION_TIMEOUT_MS)
+        except TimeoutError as exc:  # say what the page showed instead
+            shown = await self.page.evaluate("window.__load.describe()")
+            raise TimeoutError(f"{str(exc).splitlines()[0]} The page showed: {shown}") from exc
 
     def _click(self, selector: str) -> Callable:
         """A click on what `selector` finds, as a person's: the pointer moves there and presses.
@@ -225,9 +240,13 @@ class Session:
         self.tab = tab
 
     async def expand_group(self) -> str | None:
+        flows = await self.page.evaluate("window.__load.groups()")
+        if not flows:
+            return None
         # the pointer goes to the list first, as a person's does before reading it: the list then
         # holds still under it, and the group read is still there for the click
-        await self.page.locator(".group").first.hover(force=True)
+        self.doing = "point at the flow list"
+        await self.page.locator(f".group[data-flow={css_string(flows[0])}]").hover(force=True)
         flows = (await self.page.evaluate("window.__load.groups()"))[:PICK_AMONG]
         if not flows:
             return None
