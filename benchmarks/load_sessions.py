@@ -216,6 +216,11 @@ class Session:
         async def click() -> None:
             target = self.page.locator(selector)
             await target.wait_for(state="visible")  # (force does not wait for the page to show it)
+            # as a person does: scroll it into view, point at it (the list holds still under the
+            # pointer), then press; a forced click that scrolls first could land where the list
+            # had just redrawn under a pointer the scroll moved off it
+            await target.scroll_into_view_if_needed()
+            await target.hover(force=True)
             await target.click(force=True)
 
         return click
