@@ -213,15 +213,23 @@ class Session:
         a second, so that wait alone added 1-3 s to every click of every session but the front
         one (a person's own browser window is in front). The pointer and the click are real,
         once the element is shown."""
+        from playwright.async_api import Error
+
         async def click() -> None:
             target = self.page.locator(selector)
             await target.wait_for(state="visible")  # (force does not wait for the page to show it)
             # as a person does: scroll it into view, point at it (the list holds still under the
             # pointer), then press; a forced click that scrolls first could land where the list
             # had just redrawn under a pointer the scroll moved off it
-            await target.scroll_into_view_if_needed()
-            await target.hover(force=True)
-            await target.click(force=True)
+            for attempt in range(3):
+                try:
+                    await target.scroll_into_view_if_needed()
+                    await target.hover(force=True)
+                    await target.click(force=True)
+                    return
+                except Error as exc:  # redrawn between finding it and pointing: point at the new one
+                    if "not attached" not in str(exc) or attempt == 2:
+                        raise
 
         return click
 
