@@ -157,7 +157,11 @@ class LiveExecutions:
         return None
 
     def _build(self, bases: list[str], deltas: list[str], older: tuple[list[str], pa.Table] | None) -> pa.Table:
-        new = deltas if older is None else [d for d in deltas if d not in set(older[0])]
+        if older is not None:
+            merged_before = set(older[0])
+            new = [d for d in deltas if d not in merged_before]
+        else:
+            new = deltas
         params = {"bases": bases, "new": new}
         base = self.store.source("executions", bases, "bases")
         delta = self.store.source("executions", new, "new")

@@ -37,8 +37,8 @@ class Loader:
         self._wanted = 0
         self._running = False
         self._spin = False
-        self._asked = False  # whether anything but the auto-refresh asked since the last result
         self._clicked = 0  # requests that were not the auto-refresh's alone
+        self._clicks_shown = 0  # ... counted when the last result was shown (or the loads ended)
         self.auto = False  # while a result is applied: whether only the auto-refresh asked for it
         self.loads = 0  # how many loads finished (tests and benchmarks read it)
 
@@ -46,7 +46,6 @@ class Loader:
         """Load again; `auto` when only the auto-refresh asks (a list may then hold still)."""
         self._wanted += 1
         self._spin = self._spin or spin
-        self._asked = self._asked or not auto
         self._clicked += not auto
         if not self._running:
             self._running = True
@@ -76,7 +75,7 @@ class Loader:
                 # result would leave the page showing nothing new for as long as the stream lasts.
                 global shown_seconds
                 loaded = time.perf_counter()
-                self.auto, self._asked = not self._asked, False
+                self.auto, self._clicks_shown = self._clicked == self._clicks_shown, self._clicked
                 try:
                     self._apply(result)
                 finally:
@@ -88,20 +87,20 @@ class Loader:
                 if wanted == self._wanted:
                     break
                 # loading again for the auto-refresh only: what the user asked for is on screen
-                self._spin = False
-                if timer is not None:
-                    timer.cancel()
-                    timer = None
-                if self._spinner is not None and self._spinner.loading:
-                    self._spinner.loading = False
+                self._stop_spinner(timer)
+                timer = None
         finally:
             self._running = False
-            self._spin = False
-            self._asked = False
-            if timer is not None:
-                timer.cancel()
-            if self._spinner is not None and self._spinner.loading:
-                self._spinner.loading = False
+            self._clicks_shown = self._clicked
+            self._stop_spinner(timer)
+
+    def _stop_spinner(self, timer: asyncio.TimerHandle | None) -> None:
+        """No spinner on screen, and none pending."""
+        self._spin = False
+        if timer is not None:
+            timer.cancel()
+        if self._spinner is not None and self._spinner.loading:
+            self._spinner.loading = False
 
     def _show_spinner(self) -> None:
         if self._running:
