@@ -255,9 +255,6 @@ class Session:
         self.tab = tab
 
     async def expand_group(self) -> str | None:
-        flows = await self.page.evaluate("window.__load.groups()")
-        if not flows:
-            return None
         # the pointer goes to the list first, as a person's does before reading it: the list then
         # holds still under it, and the group read is still there for the click
         self.doing = "point at the flow list"

@@ -4,15 +4,9 @@ click (another tab) is never answered with the result of what was shown before i
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
 
 from dashboard.ui.loader import Loader
-
-
-def run_in_own_loop(coroutine):
-    """asyncio.run in a thread of its own (Playwright's sync API keeps a loop in the main thread)."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
+from tests.loops import run_in_own_loop
 
 
 class Source:

@@ -6,19 +6,12 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from dashboard.recorder import Recorder
 from dashboard.store import Store
 from dashboard.ui import source as source_module
 from dashboard.ui.source import LogSource
-
-
-def run_in_own_loop(coroutine):
-    """asyncio.run in a thread of its own: the browser tests' Playwright (sync API) keeps an event
-    loop running in the main thread for the whole session, where asyncio.run refuses to start."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
+from tests.loops import run_in_own_loop
 
 
 def record_one(store: Store, flow: str = "Order reminder") -> None:
