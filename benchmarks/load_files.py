@@ -5,7 +5,9 @@
 Compacts the store, starts the load test's writer processes (benchmarks/load_writer.py),
 and every --every seconds times the queries every open page runs again each time the
 change token moves: tab counts, flow groups and failure causes (median of 3, one Store
-as the server holds it). No server, no browser: this isolates the store's side of the
+as the server holds it), and the first pages of the five newest flows, as five sessions
+with a group open ask for them (their sum, each asked once: the first pays for merging
+the new files). No server, no browser: this isolates the store's side of the
 load test. Writes into --data (the executions it adds stay).
 """
 
@@ -46,16 +48,21 @@ def main() -> None:
                for i in range(args.writers)]
     started = time.monotonic()
     print(f"{'seconds':>7} {'files today':>11} {'tokens/s':>8} {'tab counts':>10} {'flow groups':>11} "
-          f"{'failure causes':>14}  (ms)")
+          f"{'failure causes':>14} {'5 flow pages':>12}  (ms)")
     try:
         token, changes, last = store.change_token(), 0, started
         while True:
             elapsed = time.monotonic() - started
             today = max(store.days())
             files = sum(len(store.files(ds, [today])) for ds in ("executions", "steps"))
+            flows = queries.flow_groups().flow_name.head(5).tolist()
+            pages = time.perf_counter()
+            for flow in flows:
+                queries.executions(flow, limit=26)
+            pages_ms = (time.perf_counter() - pages) * 1000
             figures = [timed_ms(q) for q in (queries.tab_counts, queries.flow_groups, queries.failure_causes)]
             print(f"{elapsed:7.0f} {files:11d} {changes / max(1e-9, time.monotonic() - last):8.1f} "
-                  f"{figures[0]:10.0f} {figures[1]:11.0f} {figures[2]:14.0f}", flush=True)
+                  f"{figures[0]:10.0f} {figures[1]:11.0f} {figures[2]:14.0f} {pages_ms:12.0f}", flush=True)
             if elapsed >= args.seconds:
                 break
             changes, last = 0, time.monotonic()

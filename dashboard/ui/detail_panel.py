@@ -186,7 +186,7 @@ export function render({{ model, el }}) {{
 class DetailPanel(pn.viewable.Viewer):
     shown = param.Boolean(default=False, doc="Whether an execution is open. The page shows the panel by a CSS "
                           "display, not Bokeh's `visible`: a change of `visible` lays out the whole page again "
-                          "(33-79 ms of the browser's time at every open and close).")
+                          "(16-79 ms of the browser's time at every open and close: benchmarks/page_layouts.py).")
 
     def __init__(self, state: LogsState, source: LogSource, **params):
         super().__init__(**params)
