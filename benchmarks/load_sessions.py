@@ -300,6 +300,20 @@ class Session:
             await self._think()
             await self.open_page("open the page")
 
+    async def _explain(self, exc: Exception) -> str:
+        """The error's first line, what Playwright last saw (a click's call log says what was in the
+        way), and what the page showed."""
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        said = lines[0] if lines else type(exc).__name__
+        if "The page showed" in said:
+            return said
+        seen = f" Last seen: {lines[-1]}" if len(lines) > 1 else ""
+        try:
+            shown = await self.page.evaluate("window.__load.describe()")
+        except Exception:  # the page itself is gone: what Playwright said is all there is
+            shown = "(no page)"
+        return f"{said}{seen} The page showed: {shown}"
+
     async def run(self, deadline: float) -> None:
         """Rounds until the deadline; the round under way is finished, so every kind gets measured."""
         from playwright.async_api import Error, TimeoutError
@@ -313,10 +327,10 @@ class Session:
                 await self.one_round()
             except TimeoutError as exc:
                 on_page = False
-                self.seen.error("interaction timed out (30 s)", self.name, f"{self.doing}: {str(exc).splitlines()[0]}")
+                self.seen.error("interaction timed out (30 s)", self.name, f"{self.doing}: {await self._explain(exc)}")
             except Error as exc:
                 on_page = False
-                self.seen.error("interaction failed", self.name, f"{self.doing}: {str(exc).splitlines()[0]}")
+                self.seen.error("interaction failed", self.name, f"{self.doing}: {await self._explain(exc)}")
             if time.monotonic() >= deadline:
                 return
 

@@ -52,29 +52,32 @@ export function render({ model, el }) {
     f.append(v);
     return f;
   }
+  // The head with its close button is built once: the rest is redrawn on every refresh of a
+  // live execution, and a button replaced between a press and its release gets no click.
+  const top = h("div", "top");
+  const title = h("div", "title");
+  const flowName = h("div", "flow-name");
+  title.append(h("div", "eyebrow", "Execution"), flowName);
+  const close = h("button", "close", "×");
+  close.title = "Close";
+  close.setAttribute("aria-label", "Close details");
+  close.addEventListener("click", () => model.send_msg("close"));
+  top.append(title, close);
+  const body = h("div", "body");
+  box.append(top, body);
   function draw() {
     clock = serverClock(model);
     live = null;
-    box.replaceChildren();
-    const top = h("div", "top");
     const e = model.execution;
-    const title = h("div", "title");
-    title.append(h("div", "eyebrow", "Execution"));
-    title.append(h("div", "flow-name", e ? e.flow_name : "Execution"));
-    top.append(title);
-    const close = h("button", "close", "×");
-    close.title = "Close";
-    close.setAttribute("aria-label", "Close details");
-    close.addEventListener("click", () => model.send_msg("close"));
-    top.append(close);
-    box.append(top);
+    flowName.textContent = e ? e.flow_name : "Execution";
+    body.replaceChildren();
     if (!e) {
-      box.append(h("div", "message muted", model.message));
+      body.append(h("div", "message muted", model.message));
       return;
     }
     const id = h("div", "exec-id mono", e.id);
     id.title = "Execution id";
-    box.append(id);
+    body.append(id);
     const facts = h("div", "facts");
     facts.append(fact("Status", chip(e.status)));
     const trig = h("span", null, TRIGGER_LABELS[e.trigger] || e.trigger);
@@ -91,10 +94,10 @@ export function render({ model, el }) {
                 h("span", e.failed > 0 ? "failed-count" : "zero", fmtNumber(e.failed) + " failed"));
     facts.append(fact("Messages", msgs));
     facts.append(fact("Steps", h("span", null, fmtNumber(model.steps))));
-    box.append(facts);
+    body.append(facts);
     if (e.error) {
-      box.append(h("div", "error-title", "Error"));
-      box.append(h("pre", "error", e.error));
+      body.append(h("div", "error-title", "Error"));
+      body.append(h("pre", "error", e.error));
     }
   }
   model.on(["execution", "message", "steps", "server_now"], draw);
@@ -151,22 +154,37 @@ export function render({{ model, el }}) {{
   const bar = h("div", "views");
   bar.setAttribute("role", "tablist");
   bar.setAttribute("aria-label", "Execution details view");
-  function draw() {{
+  // built when the choice of views changes, updated in place otherwise (see ExecutionSummaryView)
+  let buttons = {{}};
+  function build() {{
+    buttons = {{}};
     bar.replaceChildren();
     for (const view of Object.keys(VIEW_LABELS)) {{
       if (view === "compare" && !model.compare) continue;
-      const selected = model.value === view;
-      const b = h("button", "view" + (selected ? " selected" : "") + " " + view, VIEW_LABELS[view]);
-      if (view === "steps" && model.steps !== null) b.append(h("span", "count", fmtNumber(model.steps)));
+      const b = h("button", "view " + view, VIEW_LABELS[view]);
       b.setAttribute("role", "tab");
       b.setAttribute("data-view", view);
-      b.setAttribute("aria-selected", selected ? "true" : "false");
       b.addEventListener("click", () => {{ model.value = view; }});
       bar.append(b);
+      buttons[view] = b;
     }}
+    update();
   }}
-  model.on(["value", "compare", "steps"], draw);
-  draw();
+  function update() {{
+    for (const [view, b] of Object.entries(buttons)) {{
+      const selected = model.value === view;
+      b.classList.toggle("selected", selected);
+      b.setAttribute("aria-selected", selected ? "true" : "false");
+    }}
+    const steps = buttons.steps;
+    let count = steps.querySelector(".count");
+    if (model.steps === null) {{ if (count) count.remove(); return; }}
+    if (!count) {{ count = h("span", "count"); steps.append(count); }}
+    count.textContent = fmtNumber(model.steps);
+  }}
+  model.on(["value", "steps"], update);
+  model.on("compare", build);
+  build();
   el.append(bar);
 }}
 """
@@ -258,7 +276,8 @@ class DetailPanel(pn.viewable.Viewer):
             self.comparison.view.message = ""
             return
         head = {k: v for k, v in record.items() if k != "steps"}
-        if self.record is None or {k: v for k, v in self.record.items() if k != "steps"} != head:
+        old_head = None if self.record is None else {k: v for k, v in self.record.items() if k != "steps"}
+        if old_head != head or self.summary.steps != len(record["steps"]):  # its Steps fact counts them
             self.summary.param.update(execution=execution_item(record), message="", steps=len(record["steps"]),
                                       server_now=now_ms())
         self.record = record

@@ -6,6 +6,7 @@ does) over a private copy of the planted logs, and checks the files on disk too.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import subprocess
@@ -17,6 +18,10 @@ import pytest
 from logs_page import LogsPage
 from planted import ROOT, parquet_ids
 from playwright.sync_api import expect
+
+from dashboard.schema import StepFinished, StepStatus
+from dashboard.store import Store
+from dashboard.writer import Writer
 
 pytestmark = pytest.mark.browser
 
@@ -109,6 +114,10 @@ def test_new_events_appear_without_a_click_and_keep_what_is_open(own_server, pag
     p.wait_detail(logs.failed_execution)
     p.expand_step(1)
     before = p.count("all")
+    # buttons that live data changes around: only these very nodes get the mark
+    buttons = [p.tab("all"), p.page.locator(".summary button.close"), p.page.locator("[role=tab][data-view=steps]")]
+    for button in buttons:
+        button.evaluate("node => node.setAttribute('data-marked', '')")
 
     subprocess.run([sys.executable, "-c", WRITE_ONE, str(logs.root)], cwd=ROOT, check=True, timeout=60,
                    env={**os.environ, "PYTHONPATH": str(ROOT)})
@@ -133,6 +142,38 @@ def test_new_events_appear_without_a_click_and_keep_what_is_open(own_server, pag
     p.page.locator(".refresh button").click()
     expect(p.step(1)).to_have_attribute("aria-expanded", "true")
     expect(p.group("Order reminder")).to_have_attribute("aria-expanded", "true")
+    # the refreshes changed counts and the summary in place: a button replaced between a press and
+    # its release gets no click
+    for button in buttons:
+        expect(button).to_have_attribute("data-marked", "")
+    assert page.errors == []
+
+
+def test_a_running_execution_shows_each_new_step_as_it_arrives_and_still_closes(own_server, page):
+    logs = own_server.logs
+    running = logs.running[0]
+    p = LogsPage(page, f"{own_server.url}?execution={running}").open()
+    p.wait_detail(running)
+    steps = p.steps().count()
+    summary_steps = page.locator(".summary .fact", has_text="Steps").locator(".value")
+    expect(summary_steps).to_have_text(str(steps))
+    close = page.locator(".summary button.close")
+    close.evaluate("node => node.setAttribute('data-marked', '')")  # only this very node has the mark
+
+    now = dt.datetime.now(dt.timezone.utc)
+    with Writer(Store(logs.root), flush_interval=None) as writer:  # the engine's next step, as it finishes
+        writer.write(StepFinished(execution_id=running, index=steps, node_id="n-late", node_name="Late step",
+                                  node_type="set_variable", status=StepStatus.COMPLETED,
+                                  started_at=now - dt.timedelta(seconds=1), finished_at=now))
+    expect(p.steps()).to_have_count(steps + 1, timeout=5000)  # without a click
+    expect(p.step(steps)).to_contain_text("Late step")
+    expect(summary_steps).to_have_text(str(steps + 1))
+    expect(page.locator("[role=tab][data-view=steps] .count")).to_have_text(str(steps + 1))
+    # the summary was redrawn around its close button, not over it: a button replaced between a
+    # press and its release gets no click
+    expect(close).to_have_attribute("data-marked", "")
+    close.click()
+    expect(page.locator(".summary .exec-id")).to_have_count(0)
     assert page.errors == []
 
 
