@@ -74,7 +74,12 @@ PAGE_HELPERS = """
       if (groups.length) return groups.every((g) => g.dataset.tab === tab);
       return this.all(".groups .empty").some((e) => !e.textContent.startsWith("Loading"));
     },
-    groups() { return this.all(".group").filter((g) => this.shown(g)).map((g) => g.dataset.flow); },
+    // the collapsed groups shown, the ones a session expands: a group expanded in an earlier round
+    // stays so across tabs, and a click on it would close it (its rows, already there, would pass
+    // for the answer, then vanish under the next click)
+    groups() {
+      return this.all(".group[aria-expanded=false]").filter((g) => this.shown(g)).map((g) => g.dataset.flow);
+    },
     rowsOf(flow) {
       return this.all("[data-rows-of]").filter((r) => r.dataset.rowsOf === flow)
         .flatMap((r) => [...r.querySelectorAll(".execution-row")]).filter((r) => this.shown(r));
@@ -104,7 +109,8 @@ PAGE_HELPERS = """
         message: text(".summary .message"), steps: this.all(".step").filter((e) => this.shown(e)).length,
         selected: this.all(".execution-row.selected").map((r) => r.dataset.executionId),
         expanded: this.all(".group[aria-expanded=true]").map((g) => g.dataset.flow),
-        held: this.all(".held-note").some((e) => this.shown(e)), loading: this.all(".pn-loading").length});
+        held: this.all(".held-note").some((e) => this.shown(e)), loading: this.all(".pn-loading").length,
+        url: location.search});
     },
   };
 })();
