@@ -83,7 +83,7 @@ class QuarantineBanner(pn.viewable.Viewer):
         self.view = BannerView(self._dismiss, sizing_mode="stretch_width", margin=(0, 0, 12, 0), visible=False,
                                css_classes=["quarantine-banner"])
         self.loader = Loader(lambda: asyncio.to_thread(store.quarantined), self._show)
-        state.param.watch(lambda _: self.loader.request(auto=state.auto_refreshed), "revision")
+        state.reload_on_revision(self.loader)
 
     def _show(self, moved: list[dict]) -> None:
         self.count = len(moved)

@@ -276,8 +276,8 @@ class DetailPanel(pn.viewable.Viewer):
             self.comparison.view.message = ""
             return
         head = {k: v for k, v in record.items() if k != "steps"}
-        old_head = None if self.record is None else {k: v for k, v in self.record.items() if k != "steps"}
-        if old_head != head or self.summary.steps != len(record["steps"]):  # its Steps fact counts them
+        if (self.record is None or {k: v for k, v in self.record.items() if k != "steps"} != head
+                or self.summary.steps != len(record["steps"])):  # its Steps fact counts them
             self.summary.param.update(execution=execution_item(record), message="", steps=len(record["steps"]),
                                       server_now=now_ms())
         self.record = record

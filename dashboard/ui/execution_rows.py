@@ -171,7 +171,7 @@ class ExecutionRows:
         self.loader = Loader(self._load, self._show, spinner=_Busy(self), on_error=lambda exc: state.tell(
             f"Could not load the executions of {flow_name}: {exc}", "error"))
         self._watchers = [
-            state.param.watch(lambda _: self.loader.request(auto=state.auto_refreshed), "revision"),
+            state.reload_on_revision(self.loader),
             state.param.watch(lambda *_: self.loader.request(spin=True), ["tab", *SCOPE_PARAMETERS]),
             state.param.watch(self._pages_changed, "pages"),
         ]

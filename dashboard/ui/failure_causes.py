@@ -156,7 +156,7 @@ class FailureCausesPanel(pn.viewable.Viewer):
                                       css_classes=["failure-causes"])
         self.loader = Loader(self._load, self._show, spinner=self.view,
                              on_error=lambda exc: state.tell(f"Could not count the failures: {exc}", "error"))
-        state.param.watch(lambda _: self.loader.request(auto=state.auto_refreshed), "revision")
+        state.reload_on_revision(self.loader)
         state.param.watch(lambda *_: self.loader.request(spin=True), [p for p in SCOPE_PARAMETERS if p != "cause"])
         state.param.watch(lambda e: setattr(self.view, "active", e.new), "cause")
 

@@ -85,10 +85,10 @@ class FilterTabs(pn.viewable.Viewer):
         self.view = FilterTabsView(value=state.tab, margin=(4, 0))
         self.view.param.watch(self._clicked, "value")
         state.param.watch(self._tab_changed, "tab")
-        state.param.watch(lambda _: self.loader.request(auto=state.auto_refreshed), "revision")
         state.param.watch(lambda *_: self.loader.request(spin=True), list(SCOPE_PARAMETERS))
         self.loader = Loader(lambda: source.tab_counts(state.scope()), self._show, spinner=self.view,
                              on_error=lambda exc: state.tell(f"Could not count the executions: {exc}", "error"))
+        state.reload_on_revision(self.loader)
 
     def _clicked(self, event) -> None:
         self.state.tab = event.new

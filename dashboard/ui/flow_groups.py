@@ -195,7 +195,7 @@ class FlowGroupList(pn.viewable.Viewer):
                                       sizing_mode="stretch_width", margin=0, css_classes=["flow-group-list"])
         self.loader = Loader(lambda: source.flow_groups(state.tab, state.scope()), self._show, spinner=self.view,
                              on_error=lambda exc: state.tell(f"Could not load the flow groups: {exc}", "error"))
-        state.param.watch(lambda _: self.loader.request(auto=state.auto_refreshed), "revision")
+        state.reload_on_revision(self.loader)
         state.param.watch(self._tab_changed, ["tab", *SCOPE_PARAMETERS])
         state.param.watch(lambda _: self._render(), "flows")
         state.param.watch(lambda e: self.view.param.update(selected=e.new, live=False), "execution")

@@ -162,6 +162,10 @@ class LogsState(param.Parameterized):
         self.auto_refreshed = auto  # set first: the revision's watchers read it
         self.revision += 1
 
+    def reload_on_revision(self, loader):
+        """Have `loader` load again at every revision, saying whether only the auto-refresh asked."""
+        return self.param.watch(lambda _: loader.request(auto=self.auto_refreshed), "revision")
+
     def tell(self, message: str, kind: str = "info") -> None:
         if (message, kind) == (self.notice, self.notice_kind):
             self.param.trigger("notice")  # the same message again: show it again
