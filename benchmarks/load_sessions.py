@@ -201,15 +201,9 @@ class Session:
     # -- interactions -----------------------------------------------------------------------
 
     async def _until(self, predicate: str, *args) -> None:
-        from playwright.async_api import TimeoutError
-
-        try:
-            await self.page.wait_for_function("([name, args]) => window.__load.check(name, args)",
-                                              arg=[predicate, list(args)], polling=POLL_MS,
-                                              timeout=INTERACTION_TIMEOUT_MS)
-        except TimeoutError as exc:  # say what the page showed instead
-            shown = await self.page.evaluate("window.__load.describe()")
-            raise TimeoutError(f"{str(exc).splitlines()[0]} The page showed: {shown}") from exc
+        await self.page.wait_for_function("([name, args]) => window.__load.check(name, args)",
+                                          arg=[predicate, list(args)], polling=POLL_MS,
+                                          timeout=INTERACTION_TIMEOUT_MS)
 
     def _click(self, selector: str) -> Callable:
         """A click on what `selector` finds, as a person's: the pointer moves there and presses.
@@ -308,11 +302,9 @@ class Session:
 
     async def _explain(self, exc: Exception) -> str:
         """The error's first line, what Playwright last saw (a click's call log says what was in the
-        way), and what the page showed."""
+        way), and what the page showed (asked at once: the error has just been raised)."""
         lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
         said = lines[0] if lines else type(exc).__name__
-        if "The page showed" in said:
-            return said
         seen = f" Last seen: {lines[-1]}" if len(lines) > 1 else ""
         try:
             shown = await self.page.evaluate("window.__load.describe()")
