@@ -11,13 +11,17 @@ roles, FLOWLOGS_MASK_PHONES / FLOWLOGS_HIDE_AI_TEXT the privacy options (dashboa
 from __future__ import annotations
 
 import os
+import threading
 
 import panel as pn
 
 from dashboard.auth import AccessConfig
+from dashboard.logs import Logs, open_logs
+from dashboard.server import shared_source
 from dashboard.ui.bundle import skip_unused_mathjax
 from dashboard.ui.page import create_page
-from dashboard.ui.upkeep import start_compaction, start_retention
+from dashboard.ui.source import LogSource
+from dashboard.upkeep import start_upkeep
 
 DATA_DIR = os.environ.get("FLOWLOGS_DATA", "data/logs")
 RETENTION_DAYS = int(os.environ.get("FLOWLOGS_RETENTION_DAYS", "30"))
@@ -28,9 +32,18 @@ COMPACT_INTERVAL = float(os.environ.get("FLOWLOGS_COMPACT_INTERVAL", "300"))  # 
 pn.extension("tabulator", notifications=False)
 skip_unused_mathjax()
 
+
+
+def _open() -> tuple[Logs, LogSource]:
+    """The process's one Logs and LogSource, and its upkeep: Panel runs this file once per session,
+    and pn.state.as_cached builds these once per process."""
+    logs = open_logs(DATA_DIR)
+    start_upkeep(logs.queries, threading.Event(), retention_days=RETENTION_DAYS,
+                 compact_interval=COMPACT_INTERVAL or None)
+    return logs, shared_source(logs)
+
+
 if __name__.startswith("bokeh"):
-    start_retention(DATA_DIR, days=RETENTION_DAYS)  # once per process, whatever the number of sessions
-    if COMPACT_INTERVAL:
-        start_compaction(DATA_DIR, interval=COMPACT_INTERVAL)
     ACCESS = AccessConfig.from_env(panel_auth=bool(pn.config.basic_auth or pn.config.oauth_provider))
-    create_page(DATA_DIR, access=ACCESS).servable(title="Execution Logs · flowlogs")
+    LOGS, SOURCE = pn.state.as_cached(f"flowlogs:{DATA_DIR}", _open)
+    create_page(LOGS, SOURCE, access=ACCESS).servable(title="Execution Logs · flowlogs")

@@ -17,23 +17,28 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from .logs import Logs, open_logs
 from .prices import PriceFileError
-from .queries import TOKEN_GROUPS, LogQueries, parse_json_field, parse_time
-from .reports import TOKEN_FORMATS, TokenReport
+from .queries import TOKEN_GROUPS, parse_json_field, parse_time
+from .reports import TOKEN_FORMATS
 from .schema import MAX_FIELD_BYTES, MIN_FIELD_BYTES, Tab
-from .store import DEFAULT_RETENTION_DAYS, ExecutionNotFound, ExecutionRunning, Store
+from .store import DEFAULT_RETENTION_DAYS, ExecutionNotFound, ExecutionRunning, LocationError, StoreError
+from .writer import WRITE_ERRORS, describe_write_error
 
 app = typer.Typer(help="Execution logs of flows: record, ingest, query, delete and retain.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 out = Console()
 err = Console(stderr=True)
 
-DataDir = Annotated[Path, typer.Option("--data", envvar="FLOWLOGS_DATA", help="Data directory of the logs.")]
+DataDir = Annotated[str, typer.Option(
+    "--data", envvar="FLOWLOGS_DATA",
+    help="Data location of the logs: a folder, or an object-store URL such as s3://bucket/prefix "
+         "(credentials from the environment: AWS_ACCESS_KEY_ID, AWS_ENDPOINT_URL, ...).")]
 AsJson = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 Status = Annotated[Tab, typer.Option("--status", help="Filter tab.", case_sensitive=False)]
 Since = Annotated[str | None, typer.Option(help="From this date or time (ISO 8601, UTC if no zone).")]
 Until = Annotated[str | None, typer.Option(help="Up to this date (inclusive) or time.")]
-DEFAULT_DATA = Path("data/logs")
+DEFAULT_DATA = "data/logs"
 PricesFile = Annotated[Path | None, typer.Option(
     "--prices", exists=True, dir_okay=False,
     help="Price file (TOML) for the estimated cost; default: FLOWLOGS_PRICES, else prices.toml in --data.")]
@@ -99,6 +104,14 @@ def _time(text: str | None) -> dt.datetime | dt.date | None:
             f"{text!r} is not an ISO 8601 date or time (e.g. 2026-11-20 or 2026-11-20T08:00Z)") from None
 
 
+def _logs(data: str, prices: Path | None = None) -> Logs:
+    """The data location a command works on, opened once (a bad location is a clear error)."""
+    try:
+        return open_logs(data, prices=prices)
+    except LocationError as exc:
+        _fail(str(exc), 2)
+
+
 def _fail(message: str, code: int = 1) -> None:
     err.print(f"[red]error:[/red] {escape(message)}")
     raise typer.Exit(code)
@@ -143,16 +156,17 @@ def demo(data: DataDir = DEFAULT_DATA,
     """Write realistic demo history (a flow simulator driving the recorder)."""
     from .demo import generate_history, run_live
 
+    logs = _logs(data)
     end = _time(now)
     if isinstance(end, dt.date) and not isinstance(end, dt.datetime):
         end = dt.datetime.combine(end, dt.time(12), dt.timezone.utc)
     with _progress("writing demo history", total=days * per_day) as advance:
-        count = generate_history(data, days=days, per_day=per_day, seed=seed, now=end, progress=advance)
+        count = generate_history(logs.store, days=days, per_day=per_day, seed=seed, now=end, progress=advance)
     err.print(f"wrote {count:,} executions over {days} days to {data}")
     if live:
         err.print("producing live executions; Ctrl+C to stop")
         try:
-            run_live(data, seed=seed)
+            run_live(logs.store, seed=seed)
         except KeyboardInterrupt:
             pass
 
@@ -171,6 +185,7 @@ def ingest(file: Annotated[str, typer.Argument(help="A JSON-lines file of events
     from .ingest import ingest_stream
     from .writer import WriteFailed, Writer
 
+    logs = _logs(data)
     if file == "-":
         stream, size = sys.stdin.buffer, None
     else:
@@ -180,7 +195,7 @@ def ingest(file: Annotated[str, typer.Argument(help="A JSON-lines file of events
         stream, size = path.open("rb"), path.stat().st_size
     try:
         with _progress(f"ingesting {file}", total=size) as advance, \
-                Writer(data, max_rows=20_000, flush_interval=None, max_field_bytes=max_field_bytes) as writer:
+                Writer(logs.store, max_rows=20_000, flush_interval=None, max_field_bytes=max_field_bytes) as writer:
             report = ingest_stream(stream, writer, progress=advance, max_line_bytes=max_line_bytes)
     except WriteFailed as exc:
         _fail(f"could not write to the data directory {exc.directory}: {exc.reason}. The events since the last "
@@ -210,7 +225,7 @@ def ingest(file: Annotated[str, typer.Argument(help="A JSON-lines file of events
 @app.command()
 def flows(data: DataDir = DEFAULT_DATA, status: Status = Tab.ALL, as_json: AsJson = False):
     """Flow groups, most recent activity first."""
-    rows = _records(LogQueries(data).flow_groups(status))
+    rows = _records(_logs(data).queries.flow_groups(status))
     fields = ["flow_name", "runs", "latest_status", "has_failures", "last_run_at"]
     rows = [{k: r[k] for k in fields} for r in rows]
     _emit_json(rows) if as_json else _table(rows, fields, title=f"Flows ({status.value})")
@@ -219,7 +234,7 @@ def flows(data: DataDir = DEFAULT_DATA, status: Status = Tab.ALL, as_json: AsJso
 @app.command()
 def counts(data: DataDir = DEFAULT_DATA, as_json: AsJson = False):
     """How many executions each filter tab shows."""
-    tab_counts = LogQueries(data).tab_counts()
+    tab_counts = _logs(data).queries.tab_counts()
     _emit_json(tab_counts) if as_json else _table([tab_counts], [t.value for t in Tab], title="Executions")
 
 
@@ -231,7 +246,8 @@ def executions(data: DataDir = DEFAULT_DATA,
                offset: Annotated[int, typer.Option(min=0)] = 0,
                as_json: AsJson = False):
     """Executions newest first, a page at a time."""
-    rows = [_execution_json(r) for r in _records(LogQueries(data).executions(flow, status, limit=limit, offset=offset))]
+    page = _logs(data).queries.executions(flow, status, limit=limit, offset=offset)
+    rows = [_execution_json(r) for r in _records(page)]
     fields = ["execution_id", "flow_name", "status", "trigger", "started_at", "finished_at", "duration_ms",
               "messages_sent", "messages_failed"]
     rows = [{k: r[k] for k in fields} for r in rows]
@@ -246,7 +262,7 @@ def executions(data: DataDir = DEFAULT_DATA,
 @app.command()
 def show(execution_id: str, data: DataDir = DEFAULT_DATA, as_json: AsJson = False):
     """One execution with every step in order."""
-    record = LogQueries(data).execution(execution_id)
+    record = _logs(data).queries.execution(execution_id)
     if record is None:
         _fail(f"no execution with id {execution_id!r}")
     record = _execution_json(_plain(record))
@@ -291,7 +307,7 @@ def tokens(data: DataDir = DEFAULT_DATA,
             raise typer.BadParameter(f"--json is --format json; it conflicts with --format {fmt}", param_hint="--json")
         fmt = "json"
     try:
-        report = TokenReport.load(data, _time(since), _time(until), prices=prices)
+        report = _logs(data, prices).report(_time(since), _time(until))
     except PriceFileError as exc:
         _fail(str(exc))
     if fmt == "html":
@@ -337,7 +353,7 @@ def failures(data: DataDir = DEFAULT_DATA, since: Since = None, until: Until = N
              flow: Annotated[str | None, typer.Option(help="Only this flow.")] = None,
              as_json: AsJson = False):
     """Failed executions with their failing step and the failure cause."""
-    rows = _records(LogQueries(data).failures(_time(since), _time(until), flow))
+    rows = _records(_logs(data).queries.failures(_time(since), _time(until), flow))
     for row in rows:
         row.pop("day", None)
         row["trigger"] = _trigger(row)
@@ -354,13 +370,18 @@ def failures(data: DataDir = DEFAULT_DATA, since: Since = None, until: Until = N
 @app.command()
 def delete(execution_id: str, data: DataDir = DEFAULT_DATA):
     """Delete one execution and its steps from disk (running ones are refused). Written to the audit log."""
+    logs = _logs(data)
     try:
-        day = Store(data).delete_execution(execution_id)
+        day = logs.store.delete_execution(execution_id)
     except (ExecutionNotFound, ExecutionRunning) as exc:
-        _audit(data, "delete", "not found" if isinstance(exc, ExecutionNotFound) else "refused: running",
+        _audit(logs, "delete", "not found" if isinstance(exc, ExecutionNotFound) else "refused: running",
                execution_ids=[execution_id])
         _fail(str(exc))
-    _audit(data, "delete", "deleted", execution_ids=[execution_id])
+    except WRITE_ERRORS as exc:  # a full or read-only disk: said, audited, and the delete can be run again
+        _audit(logs, "delete", f"failed: {describe_write_error(exc)}", execution_ids=[execution_id])
+        _fail(f"could not delete {execution_id!r} from {logs.store.root}: {describe_write_error(exc)}; "
+              "nothing deleted is shown again, and the same command finishes the delete")
+    _audit(logs, "delete", "deleted", execution_ids=[execution_id])
     err.print(f"deleted execution {escape(execution_id)} (day {day})")
 
 
@@ -368,27 +389,29 @@ def delete(execution_id: str, data: DataDir = DEFAULT_DATA):
 def clear(data: DataDir = DEFAULT_DATA,
           yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False):
     """Delete every execution except running ones."""
-    store = Store(data)
-    tab_counts = LogQueries(store).tab_counts()
+    logs = _logs(data)
+    tab_counts = logs.queries.tab_counts()
     doomed = tab_counts["all"] - tab_counts["running"]
     if not yes:
         typer.confirm(f"Delete {doomed:,} executions ({tab_counts['running']:,} running ones are kept)?", abort=True)
-    with _progress("clearing", total=len(store.all_days())) as advance:
+    with _progress("clearing", total=len(logs.store.all_days())) as advance:
         try:
-            deleted = store.clear_all(progress=advance)
-        except Exception as exc:
-            _audit(data, "clear", f"failed: {exc}")
-            raise
-    _audit(data, "clear", "deleted", count=deleted)
+            deleted = logs.store.clear_all(progress=advance)
+        except WRITE_ERRORS as exc:
+            _audit(logs, "clear", f"failed: {describe_write_error(exc)}")
+            _fail(f"could not clear {logs.store.root}: {describe_write_error(exc)}; run it again to finish")
+    _audit(logs, "clear", "deleted", count=deleted)
     err.print(f"deleted {deleted:,} executions; {tab_counts['running']:,} running ones kept")
 
 
-def _audit(data: Path, action: str, outcome: str, **target) -> None:
+def _audit(logs: Logs, action: str, outcome: str, **target) -> None:
     """Who deleted what and when (dashboard/audit.py); the command line's user is the login name."""
-    from .audit import AuditLog, cli_user
+    from .audit import cli_user
 
-    if data.is_dir():  # a mistyped --data is not worth a new directory
-        AuditLog(data).record(user=cli_user(), role="admin", via="cli", action=action, outcome=outcome, **target)
+    try:
+        logs.audit.record(user=cli_user(), role="admin", via="cli", action=action, outcome=outcome, **target)
+    except WRITE_ERRORS as exc:
+        err.print(f"[red]error:[/red] could not write the audit log: {escape(describe_write_error(exc))}")
 
 
 @app.command()
@@ -396,9 +419,7 @@ def audit(data: DataDir = DEFAULT_DATA, as_json: AsJson = False,
           limit: Annotated[int, typer.Option(min=1, help="The most recent entries only.")] = 100):
     """Who deleted what and when: every delete and Clear all, from the dashboard and the command line,
     including refused attempts."""
-    from .audit import AuditLog
-
-    entries = AuditLog(data).entries()[-limit:]
+    entries = _logs(data).audit.entries()[-limit:]
     if as_json:
         _emit_json(entries)
     elif not entries:
@@ -414,16 +435,19 @@ def audit(data: DataDir = DEFAULT_DATA, as_json: AsJson = False,
 def retention(data: DataDir = DEFAULT_DATA,
               days: Annotated[int, typer.Option(min=1, help="Days to keep, today included.")] = DEFAULT_RETENTION_DAYS):
     """Drop day partitions older than --days (running executions are kept)."""
-    store = Store(data)
+    store = _logs(data).store
     with _progress("retention", total=len(store.all_days())) as advance:
-        dropped = store.apply_retention(days, progress=advance)
+        try:
+            dropped = store.apply_retention(days, progress=advance)
+        except WRITE_ERRORS as exc:
+            _fail(f"could not apply retention to {store.root}: {describe_write_error(exc)}; run it again")
     err.print(f"dropped {len(dropped)} day(s)" + (f": {dropped[0]} … {dropped[-1]}" if dropped else ""))
 
 
 @app.command()
 def quarantine(data: DataDir = DEFAULT_DATA, as_json: AsJson = False):
     """Files moved aside because they were not readable Parquet (corrupt, cut short, foreign)."""
-    moved = Store(data).quarantined()
+    moved = _logs(data).store.quarantined()
     if as_json:
         _emit_json(moved)
     elif not moved:
@@ -438,7 +462,7 @@ def close_stale(data: DataDir = DEFAULT_DATA,
     """Close as failed the running executions from which no event came for --hours."""
     from .stale import close_stale_executions
 
-    closed = close_stale_executions(data, dt.timedelta(hours=hours))
+    closed = close_stale_executions(_logs(data).queries, dt.timedelta(hours=hours))
     err.print(f"closed {len(closed)} execution(s) silent for {hours:g} h" + (": " + escape(", ".join(closed[:10]))
                                                                             if closed else ""))
 
@@ -446,9 +470,12 @@ def close_stale(data: DataDir = DEFAULT_DATA,
 @app.command()
 def compact(data: DataDir = DEFAULT_DATA):
     """Merge each day's small files into one sorted file per dataset."""
-    store = Store(data)
+    store = _logs(data).store
     with _progress("compacting", total=len(store.all_days())) as advance:
-        done = store.compact(progress=advance)
+        try:
+            done = store.compact(progress=advance)
+        except (*WRITE_ERRORS, StoreError) as exc:
+            _fail(f"could not compact {store.root}: {describe_write_error(exc)}; run it again")
     err.print(f"compacted {len(done)} day(s)")
 
 
@@ -502,8 +529,8 @@ def serve(data: DataDir = DEFAULT_DATA,
     how = ("basic auth, " + f"{len(access.users)} users" if access.users else
            f"OAuth ({access.oauth_provider})" if access.oauth_provider else "no sign-in, loopback only")
     err.print(f"serving {escape(str(data))} at http://{address}:{port}/ ({escape(how)}; Ctrl+C to stop)")
-    serve_dashboard(data, port=port, address=address, show=show, retention_days=retention_days,
-                    retention_interval=retention_interval, live_demo=live_demo, prices=prices, access=access,
+    serve_dashboard(_logs(data, prices), port=port, address=address, show=show, retention_days=retention_days,
+                    retention_interval=retention_interval, live_demo=live_demo, access=access,
                     allow_origins=tuple(allow_origin or ()))
 
 

@@ -23,7 +23,6 @@ import datetime as dt
 import functools
 import itertools
 import json
-import os
 import random
 import re
 import threading
@@ -1588,7 +1587,7 @@ def first_run_of_today(rng: random.Random, now: dt.datetime) -> list[tuple[dt.da
     return [(midnight + dt.timedelta(seconds=rng.uniform(0, room)), flow)] if room > 0 else []
 
 
-def generate_history(target: Store | str | os.PathLike, *, days: int = 30, per_day: int = 500, seed: int = 1,
+def generate_history(store: Store, *, days: int = 30, per_day: int = 500, seed: int = 1,
                      now: dt.datetime | None = None, progress: Progress | None = None) -> int:
     """Write `days` days of history ending at `now` (today only up to now). Returns the executions.
 
@@ -1598,7 +1597,6 @@ def generate_history(target: Store | str | os.PathLike, *, days: int = 30, per_d
     if now is None:
         now = utcnow()
     now = utc(now if now.tzinfo else now.replace(tzinfo=dt.timezone.utc))  # a naive `now` is taken as UTC
-    store = target if isinstance(target, Store) else Store(target)
     clock = SimulatedClock(now)
     recorder = Recorder(Writer(store, max_rows=HISTORY_MAX_ROWS, flush_interval=None), clock=clock.now)
     count = reported = 0
@@ -1629,7 +1627,7 @@ def generate_history(target: Store | str | os.PathLike, *, days: int = 30, per_d
 # Live.
 
 
-def run_live(target: Store | str | os.PathLike, *, seed: int | None = None, rate: float = 1.0,
+def run_live(store: Store, *, seed: int | None = None, rate: float = 1.0,
              stop: threading.Event | None = None, long_running_share: float = 0.1,
              time_scale: float = LIVE_TIME_SCALE) -> int:
     """Produce new executions in real time until `stop` is set (or Ctrl-C). Returns how many.
@@ -1642,7 +1640,6 @@ def run_live(target: Store | str | os.PathLike, *, seed: int | None = None, rate
         raise ValueError(f"rate must be positive (executions per second), not {rate}")
     stop = stop or threading.Event()
     master = random.Random(seed)
-    store = target if isinstance(target, Store) else Store(target)
     recorder = Recorder(Writer(store, flush_interval=LIVE_FLUSH_INTERVAL), clock=utcnow)
     clock = LiveClock(stop, time_scale)
     workers: list[threading.Thread] = []

@@ -1,6 +1,6 @@
 """The price table a user edits: model -> price per million prompt and completion tokens.
 
-It is a TOML file, `prices.toml` in the data directory unless `--prices FILE` (on
+It is a TOML file, `prices.toml` in the data location unless `--prices FILE` (on
 `flowlogs serve` and `flowlogs tokens`) or `FLOWLOGS_PRICES` names another:
 
     currency = "USD"          # optional, an ISO 4217 code; USD if left out
@@ -28,7 +28,8 @@ import threading
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+
+from .store.location import Location
 
 PRICES_FILE = "prices.toml"  # in the data directory
 PRICES_ENV = "FLOWLOGS_PRICES"
@@ -113,7 +114,7 @@ class Prices:
 
     models: Mapping[str, ModelPrice] = field(default_factory=lambda: dict(DEFAULT_PRICES))
     currency: str = DEFAULT_CURRENCY
-    path: Path | None = None
+    path: str | None = None
 
     def format(self, amount: float) -> str:
         return format_money(amount, self.currency)
@@ -135,8 +136,8 @@ def currency_symbol(currency: str) -> str:
 class PriceFileError(ValueError):
     """A price file that cannot be used; the message names the file and what is wrong where."""
 
-    def __init__(self, path: Path | str, problem: str):
-        self.path, self.problem = Path(path), problem
+    def __init__(self, path: str | os.PathLike, problem: str):
+        self.path, self.problem = str(path), problem
         super().__init__(f"price file {path}: {problem}")
 
 
@@ -174,7 +175,7 @@ def template_text(prices: Mapping[str, ModelPrice] | None = None, currency: str 
     return "\n".join(lines)
 
 
-def parse_prices(text: str, path: Path | str = PRICES_FILE) -> Prices:
+def parse_prices(text: str, path: str | os.PathLike = PRICES_FILE) -> Prices:
     """The Prices of a price file's text; PriceFileError names the line or key that is wrong."""
     try:
         doc = tomllib.loads(text)
@@ -199,31 +200,49 @@ def parse_prices(text: str, path: Path | str = PRICES_FILE) -> Prices:
         except ValueError as exc:
             problem = str(exc).replace(f"price of {model!r}: ", "", 1)
             raise PriceFileError(path, f"{_where(text, model)}models.{_toml_key(model)}: {problem}") from None
-    return Prices(table, currency, Path(path))
+    return Prices(table, currency, str(path))
 
 
 class PriceFile:
-    """One price file, parsed once and again whenever it changes (size or modification time).
+    """One price file, parsed once and again whenever it changes (size and modification time on
+    disk, the object's ETag on object storage).
 
-    `default_location=True` (the data directory's own prices.toml) writes the template when
-    the file is missing, if the directory exists; a file named by the user must exist.
-    Safe to share between threads and sessions.
+    A file is a name under a location: the data location's own `prices.toml`, or a file the user
+    names. `default_location=True` (the data location's own) writes the template when the file is
+    missing, if the location exists; a file named by the user must exist.
+    Safe to share between threads and sessions: build one per data location and pass it on.
     """
 
-    def __init__(self, path: str | os.PathLike, *, default_location: bool = False):
-        self.path = Path(path)
+    def __init__(self, location: Location, name: str = PRICES_FILE, *, default_location: bool = False):
+        self.location, self.name = location, name
+        self.path = location.join(name)
         self.default_location = default_location
         self._lock = threading.Lock()
-        self._seen: tuple | None = None
+        self._seen: object | None = None
         self._result: Prices | PriceFileError | None = None
 
-    def signature(self) -> tuple | None:
+    @classmethod
+    def at(cls, path: str | os.PathLike) -> PriceFile:
+        """A price file the user names (a local path, or a URL of object storage)."""
+        text = os.fspath(path)
+        folder, _, name = text.rstrip("/").rpartition("/")
+        return cls(Location(folder or "."), name)
+
+    @classmethod
+    def of(cls, location: Location, path: str | os.PathLike | None = None) -> PriceFile:
+        """The price file of a data location: `path`, else FLOWLOGS_PRICES, else its prices.toml."""
+        if path is not None:
+            return cls.at(path)
+        if os.environ.get(PRICES_ENV):
+            return cls.at(os.environ[PRICES_ENV])
+        return cls(location, PRICES_FILE, default_location=True)
+
+    def signature(self) -> object | None:
         """What changes when the file does (None while it is missing)."""
         try:
-            st = self.path.stat()
+            return self.location.modified(self.name)
         except OSError:
             return None
-        return st.st_mtime_ns, st.st_size, st.st_ino
 
     def load(self) -> Prices:
         """The current prices; raises PriceFileError while the file is malformed or missing."""
@@ -242,7 +261,10 @@ class PriceFile:
 
     def _read(self) -> Prices | PriceFileError:
         try:
-            text = self.path.read_text(encoding="utf-8")
+            data = self.location.read_bytes(self.name)
+            if data is None:
+                return PriceFileError(self.path, "does not exist")
+            text = data.decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             return PriceFileError(self.path, f"cannot be read: {exc}")
         try:
@@ -250,14 +272,22 @@ class PriceFile:
         except PriceFileError as exc:
             return exc
 
-    def _write_template(self) -> tuple | None:
-        """Write the template (atomically) if the data directory exists; None: use the built-in table."""
-        if not self.path.parent.is_dir():
+    def _write_template(self) -> object | None:
+        """Write the template if the data location exists; None: use the built-in table."""
+        folder = self.location.path
+        if folder is None:  # object storage: one PUT; a concurrent writer writes the same text
+            try:
+                self.location.write_bytes(template_text().encode(), self.name)
+            except OSError:
+                return None
+            return self.signature()
+        if not folder.is_dir():
             return None  # no data directory yet: nothing to put a file in
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        target = folder / self.name
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
             tmp.write_text(template_text(), encoding="utf-8")
-            os.link(tmp, self.path)  # never overwrites a file another process wrote meanwhile
+            os.link(tmp, target)  # never overwrites a file another process wrote meanwhile
         except FileExistsError:
             pass
         except OSError:
@@ -265,37 +295,6 @@ class PriceFile:
         finally:
             tmp.unlink(missing_ok=True)
         return self.signature()
-
-
-def price_file_path(data_root: str | os.PathLike | None, path: str | os.PathLike | None = None) -> tuple[Path, bool]:
-    """(the price file to use, whether it is the default location): `path`, else FLOWLOGS_PRICES,
-    else prices.toml in the data directory."""
-    if path is not None:
-        return Path(path), False
-    if os.environ.get(PRICES_ENV):
-        return Path(os.environ[PRICES_ENV]), False
-    if data_root is None:
-        raise ValueError("no price file: give a path, set FLOWLOGS_PRICES, or a data directory")
-    return Path(data_root) / PRICES_FILE, True
-
-
-_files: dict[tuple[Path, bool], PriceFile] = {}
-_files_lock = threading.Lock()
-
-
-def price_file(data_root: str | os.PathLike | None, path: str | os.PathLike | None = None) -> PriceFile:
-    """The process-wide PriceFile for a data directory (or an explicit file): sessions share its parse."""
-    target, default = price_file_path(data_root, path)
-    key = (target.resolve(), default)
-    with _files_lock:
-        if key not in _files:
-            _files[key] = PriceFile(target, default_location=default)
-        return _files[key]
-
-
-def load_prices(data_root: str | os.PathLike | None = None, path: str | os.PathLike | None = None) -> Prices:
-    """The prices for a data directory: `path`, FLOWLOGS_PRICES, or the directory's prices.toml."""
-    return price_file(data_root, path).load()
 
 
 # ---------------------------------------------------------------------------

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
 import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import Future
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -32,16 +30,16 @@ from .schema import (
     Tab,
 )
 from .store import (
-    DATASETS,
     ROLLUPS,
+    SPECS,
     Store,
-    connect,
     day_from_id,
+    day_of_file,
     executions_sql,
     merged_execution_rows_sql,
-    read_parquet_file,
     steps_sql,
 )
+from .store.compaction import rollup_key
 
 TOKEN_GROUPS = {  # grouping -> its columns in the token usage relation
     "day": ("day",),
@@ -190,9 +188,9 @@ class LiveExecutions:
 class LogQueries:
     """Queries over one data root. Thread-safe: each call uses its own cursor."""
 
-    def __init__(self, root: str | os.PathLike | Store):
-        self.store = root if isinstance(root, Store) else Store(root)
-        self._con = connect()
+    def __init__(self, store: Store):
+        self.store = store
+        self._con = store.connect()
         self._con.execute("SET GLOBAL TimeZone = 'UTC'")
         self._lock = threading.Lock()
         self._rollups: dict[str, dict[str, pa.Table]] = {}  # kind -> file -> table
@@ -231,7 +229,7 @@ class LogQueries:
                 if len(compacted) == 1 and not other and not bases:
                     # one compacted file (a detail lookup): a plain read, its day a constant,
                     # skips hive partitioning and the schema union (8.2 -> ~4 ms a lookup)
-                    day = dt.date.fromisoformat(Path(compacted[0]).parent.name.removeprefix("day="))
+                    day = day_of_file(compacted[0])
                     relations[dataset] = merge(
                         f"(SELECT *, DATE '{day.isoformat()}' AS day FROM read_parquet(${dataset}_compacted))",
                         merged=True)
@@ -304,7 +302,7 @@ class LogQueries:
         deleted-from day lists other files. So under a live stream a search re-reads only the
         days that changed (today), not the whole month."""
         days = self.store.all_days() if days is None else days
-        keys = {day: (*what, day, *(tuple(self.store.files(ds, [day])) for ds in ("executions", "steps", "tombstones")))
+        keys = {day: (*what, day, *(tuple(self.store.files(ds, [day])) for ds in ("executions", "steps")))
                 for day in days}
         with self._lock:
             missing = [day for day, key in keys.items() if key not in self._by_day]
@@ -395,33 +393,31 @@ class LogQueries:
 
     # -- the page ---------------------------------------------------------------------
 
-    def _split_days(self, since, until, kind: str) -> tuple[list[str], list[dt.date]]:
-        """(rollup files of `kind`, days to read live) for a range.
+    def _split_days(self, since, until, kind: str) -> tuple[pa.Table, list[dt.date]]:
+        """(rollup rows of `kind` with their day, days to read live) for a range.
 
-        A day wholly inside the range whose summarised datasets are each one compacted file
-        is read from its rollup; other days (today, late events, partial days at the ends
-        of the range) are aggregated from their rows.
+        A day wholly inside the range whose rollup describes its current files (each summarised
+        dataset one compacted file) is read from its rollup; other days (today, late events,
+        partial days at the ends of the range) are aggregated from their rows.
         """
         days = self.store.days("executions") if since is None and until is None else self._days(since, until)
         lo, hi = _as_utc(since), _as_utc(until, end=True)
-        clean = None
-        for dataset in ROLLUPS[kind][0]:
-            compacted, _ = self.store.files_by_state(dataset, days)
-            folders = {Path(f).parent.name for f in compacted}
-            clean = folders if clean is None else clean & folders
-        rollups: dict[str, list[str]] = {}
-        for f in self.store.files(kind, days):
-            rollups.setdefault(Path(f).parent.name, []).append(f)
+        files = {ds: self.store.snapshot(ds) for ds in ROLLUPS[kind][0]}
+        rollups = self.store.snapshot(kind)
         rolled, live = [], []
         for day in days:
             start = dt.datetime.combine(day, dt.time(), dt.timezone.utc)
             covered = (lo is None or lo <= start) and (hi is None or hi >= start + dt.timedelta(days=1))
-            folder = f"day={day.isoformat()}"
-            if covered and folder in clean and len(rollups.get(folder, ())) == 1:
-                rolled += rollups[folder]
-            else:
-                live.append(day)
-        return rolled, live
+            key = rollup_key(kind, {ds: snapshot.by_day.get(day, []) for ds, snapshot in files.items()})
+            day_rollups = rollups.by_day.get(day, [])
+            if covered and key is not None and len(day_rollups) == 1:
+                rows = self._cached_rollup(kind, day_rollups[0])
+                if rows.num_rows and rows["described"][0].as_py() == key:
+                    rolled.append(rows)
+                    continue
+            live.append(day)
+        schema = SPECS[kind].arrow_schema
+        return (pa.concat_tables(rolled) if rolled else schema.empty_table()).drop(["described"]), live
 
     def _activity(self, since, until, flow_name: str | None = None, search: str | None = None,
                   cause: FailureCause | str | None = None) -> tuple[str, dict, list[dt.date] | None]:
@@ -431,10 +427,10 @@ class LogQueries:
         where, params = self._where(Tab.ALL, since, until, flow_name)
         narrowed = self._narrowed(since, until, search, cause)
         if narrowed is not None:
-            rolled, live, params["matched"] = [], [], narrowed
+            rolled, live, params["matched"] = SPECS["rollups"].arrow_schema.empty_table().drop(["described"]), [], narrowed
         else:
             rolled, live = self._split_days(since, until, "rollups")
-        params["rollups"] = self._cached_rollups("rollups", rolled)
+        params["rollups"] = rolled
         flow_filter = "" if flow_name is None else "WHERE flow_name = $flow_name"
         cte = f"""
             , activity AS (
@@ -446,20 +442,19 @@ class LogQueries:
                 FROM {'executions' if narrowed is None else 'matched'} WHERE {where} GROUP BY flow_name, status)"""
         return cte, params, live
 
-    def _cached_rollups(self, kind: str, files: list[str]) -> pa.Table:
-        """The rollups of these files with their day, read once: a file never changes (a new one replaces it)."""
-        schema = DATASETS[kind]
+    def _cached_rollup(self, kind: str, uri: str) -> pa.Table:
+        """The rows of one rollup file with their day, read once: a file never changes (a new one replaces it)."""
         with self._lock:
             cache = self._rollups.setdefault(kind, {})
-            for path in set(cache) - set(files):
-                del cache[path]  # replaced or dropped: forget it
-            for path in files:
-                if path not in cache:
-                    table = read_parquet_file(path).cast(schema)
-                    day = dt.date.fromisoformat(Path(path).parent.name.removeprefix("day="))
-                    cache[path] = table.append_column("day", pa.array([day] * table.num_rows, pa.date32()))
-            tables = [cache[p] for p in files]
-        return pa.concat_tables(tables) if tables else schema.append(pa.field("day", pa.date32())).empty_table()
+            table = cache.get(uri)
+        if table is None:
+            table = self.store.read_rows(kind, [uri])
+            with self._lock:
+                live = set(self.store.files(kind))
+                for old in [u for u in cache if u not in live]:
+                    del cache[old]  # replaced or dropped: forget it
+                cache[uri] = table
+        return table
 
     def flow_groups(self, tab: Tab | str = Tab.ALL, since=None, until=None, *, search: str | None = None,
                     cause: FailureCause | str | None = None) -> pd.DataFrame:
@@ -562,11 +557,12 @@ class LogQueries:
         keys = list(dict.fromkeys(k for g in groups for k in TOKEN_GROUPS[g]))
         rolled, live = self._split_days(since, until, "token_rollups")
         where, params = self._where(Tab.ALL, since, until, alias="e")
-        params["token_rollups"] = self._cached_rollups("token_rollups", rolled)
+        params["token_rollups"] = rolled
         order = "ALL" if len(groups) > 1 else "1" if groups == ["day"] else "total_tokens DESC, 1"
         return self._sql(f"""
             , usage AS (
-                SELECT day, flow_name, node_name, node_type, model, prompt_tokens, completion_tokens, ai_steps
+                SELECT day, flow_name, node_name, node_type, coalesce(model, 'unknown') AS model, prompt_tokens,
+                       completion_tokens, ai_steps
                 FROM token_rollups
                 UNION ALL
                 SELECT e.day, e.flow_name, s.node_name, s.node_type, coalesce(s.model, 'unknown'),

@@ -60,16 +60,15 @@ class Recorder:
     with a warning on the step; the limit of a Writer passed in is that Writer's own.
     """
 
-    def __init__(self, target: Writer | Store | str | os.PathLike, *, clock: Clock = utcnow,
-                 max_field_bytes: int | None = None):
-        if isinstance(target, Writer):
-            if max_field_bytes is not None and max_field_bytes != target.max_field_bytes:
-                raise ValueError("set max_field_bytes on the Writer given to the Recorder")
-            self.writer = target
-        else:
-            limit = {} if max_field_bytes is None else {"max_field_bytes": max_field_bytes}
-            self.writer = Writer(target, **limit)
+    def __init__(self, writer: Writer, *, clock: Clock = utcnow):
+        self.writer = writer
         self.clock = clock
+
+    @classmethod
+    def open(cls, location: str | os.PathLike, *, clock: Clock = utcnow, **writer_options) -> Recorder:
+        """A recorder writing to a data location (a local folder or an object-store URL): what a
+        flow engine calls once at start-up. `writer_options` go to the Writer (max_field_bytes, ...)."""
+        return cls(Writer(Store(location), **writer_options), clock=clock)
 
     def execution(self, flow_name: str, *, flow_id: str | None = None, trigger: str | TriggerType = "manual",
                   phone: str | None = None, execution_id: str | None = None) -> ExecutionRecord:

@@ -38,14 +38,13 @@ import pandas as pd
 from .prices import (
     DEFAULT_PRICES,
     ModelPrice,
+    PriceFile,
     Prices,
     PriceSpec,
     format_money,
-    load_prices,
     price_table,
 )
 from .queries import TOKEN_GROUPS, LogQueries, parse_time
-from .store import Store
 
 __all__ = ["DEFAULT_PRICES", "ModelPrice", "Prices", "TokenReport", "UNKNOWN_PRICE", "price_table", "usage_detail"]
 
@@ -129,18 +128,29 @@ class TokenReport:
         self.detail = with_cost(detail, self.prices)
 
     @classmethod
-    def load(cls, data: str | os.PathLike | Store | LogQueries, since=None, until=None,
+    def load(cls, location: str | os.PathLike, since=None, until=None,
              prices: Prices | Mapping[str, PriceSpec] | str | os.PathLike | None = None) -> TokenReport:
-        """The report of a data root (or an existing LogQueries) from `since` up to `until`.
+        """The report of a data location (a local folder or an object-store URL) from `since` up to
+        `until`: what a notebook calls, opening the location itself.
 
         Bounds are dates (whole UTC days, `until` inclusive), aware datetimes, or their ISO 8601 text.
-        `prices`: a dict or Prices; a path of a price file; None for the data root's own price file
-        (FLOWLOGS_PRICES, else prices.toml in the data root, written with DEFAULT_PRICES if missing).
+        `prices`: a dict or Prices; a path of a price file; None for the location's own price file
+        (FLOWLOGS_PRICES, else prices.toml in the location, written with DEFAULT_PRICES if missing).
         A malformed price file raises dashboard.prices.PriceFileError.
         """
-        queries = data if isinstance(data, LogQueries) else LogQueries(data)
-        if prices is None or isinstance(prices, (str, os.PathLike)):
-            prices = load_prices(queries.store.root, prices)
+        from .logs import open_logs
+
+        return open_logs(location).report(since, until, prices)
+
+    @classmethod
+    def of(cls, queries: LogQueries, prices: PriceFile | Prices | Mapping[str, PriceSpec] | str | os.PathLike,
+           *, since=None, until=None) -> TokenReport:
+        """The report of an open data location's queries, priced by a price file (re-read if it
+        changed), a path of one, a Prices or a plain dict."""
+        if isinstance(prices, (str, os.PathLike)):
+            prices = PriceFile.at(prices)
+        if isinstance(prices, PriceFile):
+            prices = prices.load()
         since, until = parse_time(since), parse_time(until)
         return cls(usage_detail(queries, since, until), prices, since=since, until=until)
 

@@ -417,7 +417,9 @@ STEP_ROW = pa.schema(
     ]
 )
 
-TOMBSTONE_ROW = pa.schema([("execution_id", pa.string()), ("deleted_at", TS)])
+# A deleted execution, by the SHA-256 of its id (the id itself is gone with its data): late
+# events for it are dropped, and compaction finishes a delete that was interrupted.
+DELETION_ROW = pa.schema([("id_hash", pa.string()), ("deleted_at", TS)])
 
 # Per day and (flow, status), written by compaction: page open reads these, not every execution.
 ROLLUP_ROW = pa.schema(
@@ -427,6 +429,7 @@ ROLLUP_ROW = pa.schema(
         ("runs", pa.int64()),
         ("last_started_at", TS),
         ("last_activity_at", TS),
+        ("described", pa.string()),  # the compacted file(s) it summarises: used only while they are the day's
     ]
 )
 
@@ -434,14 +437,34 @@ ROLLUP_ROW = pa.schema(
 TOKEN_ROLLUP_ROW = pa.schema(
     [
         ("flow_name", pa.string()),
+        ("node_id", pa.string()),
         ("node_name", pa.string()),
         ("node_type", pa.string()),
         ("model", pa.string()),
         ("prompt_tokens", pa.int64()),
         ("completion_tokens", pa.int64()),
         ("ai_steps", pa.int64()),
+        ("described", pa.string()),
     ]
 )
+
+# Who deleted what, and when (dashboard/audit.py); every attempt, refused and failed ones too.
+AUDIT_ROW = pa.schema(
+    [
+        ("at", TS),
+        ("user", pa.string()),
+        ("role", pa.string()),
+        ("via", pa.string()),
+        ("action", pa.string()),
+        ("execution_ids", pa.list_(pa.string())),
+        ("count", pa.int64()),
+        ("outcome", pa.string()),
+        ("detail", pa.string()),  # JSON of any further fields
+    ]
+)
+
+# Data files readers could not use, moved aside (store.quarantine).
+QUARANTINE_ROW = pa.schema([("at", TS), ("file", pa.string()), ("moved_to", pa.string()), ("reason", pa.string())])
 
 
 def _json_text(raw: Raw | None) -> str | None:

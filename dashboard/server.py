@@ -11,34 +11,37 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from pathlib import Path
 
 import panel as pn
 
 from .auth import AccessConfig, check_listen
-from .store import DEFAULT_RETENTION_DAYS
+from .logs import Logs, open_logs
+from .store import DEFAULT_RETENTION_DAYS, Store
 from .ui.bundle import skip_unused_mathjax
 from .ui.page import create_page
-from .ui.upkeep import start_compaction, start_retention
+from .ui.source import LogSource
+from .upkeep import start_upkeep
 
 log = logging.getLogger(__name__)
 
 
-def _run_demo(data_dir: Path, stop: threading.Event) -> None:
+def _run_demo(store: Store, stop: threading.Event) -> None:
+    from . import demo  # imported only when asked for
+
     try:
-        from . import demo  # written alongside; imported only when asked for
-    except ImportError as exc:
-        log.error("live demo unavailable: %s", exc)
-        return
-    try:
-        demo.run_live(data_dir, stop=stop)
+        demo.run_live(store, stop=stop)
     except Exception:
         log.exception("live demo stopped")
 
 
-def serve(data_dir: str | Path, *, port: int = 5006, address: str = "127.0.0.1", show: bool = False,
+def shared_source(logs: Logs) -> LogSource:
+    """The one LogSource of a server process: its sessions share its cached results."""
+    return LogSource(logs.queries, cache=os.environ.get("FLOWLOGS_QUERY_CACHE", "1") != "0")
+
+
+def serve(logs: Logs, *, port: int = 5006, address: str = "127.0.0.1", show: bool = False,
           retention_days: int = DEFAULT_RETENTION_DAYS, retention_interval: float = 86400,
-          live_demo: bool = False, compact_interval: float | None = 300, prices: str | Path | None = None,
+          live_demo: bool = False, compact_interval: float | None = 300,
           access: AccessConfig | None = None, allow_origins: list[str] | tuple[str, ...] = ()) -> None:
     """Serve the Execution Logs page until interrupted (blocking).
 
@@ -50,21 +53,20 @@ def serve(data_dir: str | Path, *, port: int = 5006, address: str = "127.0.0.1",
     """
     access = (access or AccessConfig()).validate()
     check_listen(address, access)  # before anything starts: nothing is served beyond loopback without sign-in
-    data_dir = Path(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    logs.location.make_dirs()
     stop = threading.Event()
-    start_retention(data_dir, days=retention_days, interval=retention_interval, stop=stop)
-    if compact_interval:
-        start_compaction(data_dir, interval=compact_interval, stop=stop)
+    start_upkeep(logs.queries, stop, retention_days=retention_days, retention_interval=retention_interval,
+                 compact_interval=compact_interval)
     if live_demo:
-        threading.Thread(target=_run_demo, args=(data_dir, stop), name="flowlogs-demo", daemon=True).start()
+        threading.Thread(target=_run_demo, args=(logs.store, stop), name="flowlogs-demo", daemon=True).start()
+    source = shared_source(logs)
     # the token page's table: loaded up front, or a session opened before it (a health check) leaves
     # the next sessions without its JavaScript, and their page never loads
     pn.extension("tabulator", notifications=False)
     skip_unused_mathjax()
     try:
         pn.serve(
-            lambda: create_page(data_dir, prices, access=access),  # a function: one fresh page per session
+            lambda: create_page(logs, source, access=access),  # a function: one fresh page per session
             port=port,
             address=address,
             show=show,
@@ -83,4 +85,4 @@ if __name__ == "__main__":  # python -m dashboard.server DATA_DIR [PORT]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if os.environ.get("FLOWLOGS_DEBUG"):
         logging.getLogger("dashboard").setLevel(logging.DEBUG)
-    serve(sys.argv[1], port=int(sys.argv[2]) if len(sys.argv) > 2 else 5006)
+    serve(open_logs(sys.argv[1]), port=int(sys.argv[2]) if len(sys.argv) > 2 else 5006)

@@ -9,7 +9,6 @@ later with an earlier time, that one wins.
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 from .queries import LogQueries
 from .schema import ExecutionFinished, ExecutionStatus
@@ -19,13 +18,13 @@ from .writer import Writer
 DEFAULT_SILENCE = dt.timedelta(hours=24)
 
 
-def close_stale_executions(root: str | os.PathLike, silence: dt.timedelta = DEFAULT_SILENCE,
+def close_stale_executions(queries: LogQueries, silence: dt.timedelta = DEFAULT_SILENCE,
                            now: dt.datetime | None = None) -> list[str]:
     """Close as failed every running execution with no event for `silence`. Returns their ids."""
     now = now or utcnow()
-    stale = LogQueries(root).stale_running(now - silence)
+    stale = queries.stale_running(now - silence)
     hours = silence.total_seconds() / 3600
-    with Writer(root, flush_interval=None) as writer:
+    with Writer(queries.store, flush_interval=None) as writer:
         for row in stale.itertuples():
             writer.write(ExecutionFinished(
                 execution_id=row.execution_id, at=now, status=ExecutionStatus.FAILED.value,

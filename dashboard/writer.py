@@ -12,7 +12,7 @@ event nor many large ones can exhaust memory.
 
 Every row goes to the day its execution started. That day is known from the
 execution_started event (in this batch or an earlier one of this process), else
-looked up in the store, else the rows wait in `pending/` until the start arrives
+looked up in the store, else the rows wait in the pending tables until the start arrives
 (events of one execution may come in any order, from different processes).
 """
 
@@ -21,15 +21,15 @@ from __future__ import annotations
 import atexit
 import datetime as dt
 import logging
-import os
 import threading
 import time
 import weakref
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 
+import duckdb
 import pyarrow as pa
+from deltalake.exceptions import DeltaError
 
 from .schema import (
     EXECUTION_ROW,
@@ -44,6 +44,9 @@ from .schema import (
 )
 from .store import Store, StoreError, utcnow
 
+# What a failed write raises: the OS (full disk, read-only folder), delta-rs, DuckDB writing a file.
+WRITE_ERRORS = (OSError, DeltaError, duckdb.IOException)
+
 SCHEMAS = {"executions": EXECUTION_ROW, "steps": STEP_ROW}
 DAY_CACHE_SIZE = 200_000
 MAX_BUFFER_BYTES = 64 * 1024 * 1024  # text held before a flush, whatever the row count
@@ -55,17 +58,25 @@ log = logging.getLogger(__name__)
 class WriteFailed(StoreError):
     """A flush could not write; the events it did not store stay buffered for the next flush."""
 
-    def __init__(self, directory: Path, error: OSError, kept: int):
+    def __init__(self, directory: str, error: Exception, kept: int):
         self.directory, self.error, self.kept = directory, error, kept
-        reason = error.strerror or str(error)
-        if error.errno and error.strerror and f"[Errno {error.errno}]" not in reason:
-            reason = f"[Errno {error.errno}] {reason}"
-        self.reason = f"{reason} at {error.filename}" if error.filename else reason
+        self.reason = describe_write_error(error)
         super().__init__(f"could not write to the data directory {directory}: {self.reason}; "
                          f"{kept:,} events kept for the next flush")
 
     def __reduce__(self):  # picklable (a worker process may hand it over) despite the custom signature
         return type(self), (self.directory, self.error, self.kept)
+
+
+def describe_write_error(error: Exception) -> str:
+    """What went wrong, in one line: the OS error and its file, or the first line of the library's."""
+    if isinstance(error, OSError) and error.strerror:
+        reason = error.strerror
+        if error.errno and f"[Errno {error.errno}]" not in reason:
+            reason = f"[Errno {error.errno}] {reason}"
+        return f"{reason} at {error.filename}" if error.filename else reason
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
 
 
 def _row_bytes(row: dict) -> int:
@@ -96,10 +107,10 @@ class FlushReport:
 class Writer:
     """Buffered, thread-safe writer of events into a store. Use as a context manager."""
 
-    def __init__(self, store: Store | str | os.PathLike, *, max_rows: int = 5000,
+    def __init__(self, store: Store, *, max_rows: int = 5000,
                  flush_interval: float | None = 1.0, max_field_bytes: int = MAX_FIELD_BYTES,
                  max_buffer_bytes: int = MAX_BUFFER_BYTES):
-        self.store = store if isinstance(store, Store) else Store(store)
+        self.store = store
         self.max_rows = max_rows
         self.flush_interval = flush_interval
         self.max_field_bytes = check_field_limit(max_field_bytes)
@@ -158,7 +169,7 @@ class Writer:
             report, done = FlushReport(), []
             try:
                 self._write_batch(batch, report, done)
-            except OSError as exc:
+            except WRITE_ERRORS as exc:
                 self._forget(done)  # already in files: a retry must not store them twice
                 self.totals.add(report)
                 self.last_error = WriteFailed(self.store.root, exc, self.buffered())
@@ -169,10 +180,6 @@ class Writer:
             self._oldest = None
             self.last_error = None
             self.totals.add(report)
-        try:
-            self.store.touch()
-        except OSError as exc:  # the events are stored; only the dashboard's auto-refresh waits for the next change
-            log.warning("events stored, but the change token of %s could not be updated: %s", self.store.root, exc)
         return report
 
     def _forget(self, done: list[dict]) -> None:
@@ -185,32 +192,29 @@ class Writer:
     def _write_batch(self, batch: dict[str, list[dict]], report: FlushReport, done: list[dict]) -> None:
         """Store a batch; every row it has stored (or dropped on purpose) is appended to `done` as it goes."""
         unknown: dict[str, list[dict]] = {ds: [] for ds in batch}
-        placed: dict[tuple[str, dt.date], list[dict]] = defaultdict(list)
+        placed: dict[str, dict[dt.date, list[dict]]] = {ds: defaultdict(list) for ds in batch}
         for ds, rows in batch.items():
             for row in rows:
                 day = self._days.get(row["execution_id"])
                 if day is None:
                     unknown[ds].append(row)
                 else:
-                    placed[ds, day].append(row)
+                    placed[ds][day].append(row)
         # Rows parked in pending for the executions starting here move into their day first,
-        # then the started rows land, then pending is checked again under its lock: a writer
-        # that parked a step in pending before this start was visible is always seen here.
+        # then the started rows land, then pending is checked again: a writer that parked a
+        # step before this start was visible is always seen by one of the two.
         starting = {r["execution_id"]: self._days[r["execution_id"]] for r in batch["executions"]
                     if r.get("started_at") is not None and r["execution_id"] in self._days}
         if starting and (self.store.pending_files("executions") or self.store.pending_files("steps")):
-            with self.store.pending_lock():
-                self.store._resolve_pending_locked(starting)
+            self.store.resolve_pending(starting)
         # Owed until checked: a retry after a failure below no longer holds these starts in its batch.
         self._resolve_owed |= bool(starting)
         self._write_placed(placed, report, done)
-        if any(unknown.values()) or self._resolve_owed:
-            with self.store.pending_lock():
-                if any(unknown.values()):
-                    self._place_unknown(unknown, report, done)
-                if self._resolve_owed:
-                    self.store._resolve_pending_locked()
-                    self._resolve_owed = False
+        if any(unknown.values()):
+            self._place_unknown(unknown, report, done)
+        if self._resolve_owed:
+            self.store.resolve_pending()
+            self._resolve_owed = False
 
     def _place_unknown(self, unknown: dict[str, list[dict]], report: FlushReport, done: list[dict]) -> None:
         ids = {r["execution_id"] for rows in unknown.values() for r in rows}
@@ -218,7 +222,7 @@ class Writer:
         for execution_id, day in found.items():
             self._remember(execution_id, day)
         deleted = self.store.deleted(ids - found.keys())
-        placed: dict[tuple[str, dt.date], list[dict]] = defaultdict(list)
+        placed: dict[str, dict[dt.date, list[dict]]] = {ds: defaultdict(list) for ds in unknown}
         for ds, rows in unknown.items():
             waiting = []
             for row in rows:
@@ -227,23 +231,28 @@ class Writer:
                     report.dropped_deleted += 1  # a late event of a deleted execution: never parked
                     done.append(row)
                     continue
-                (waiting if day is None else placed[ds, day]).append(row)
+                (waiting if day is None else placed[ds][day]).append(row)
             if waiting:
-                self.store.write_file(self.store.root / "pending" / ds, pa.Table.from_pylist(waiting, SCHEMAS[ds]))
+                self.store.park(ds, pa.Table.from_pylist(waiting, SCHEMAS[ds]))
                 report.pending += len(waiting)
                 done.extend(waiting)
+                self._resolve_owed = True  # their start may have landed meanwhile: look once more
         self._write_placed(placed, report, done)
 
-    def _write_placed(self, placed: dict[tuple[str, dt.date], list[dict]], report: FlushReport,
+    def _write_placed(self, placed: dict[str, dict[dt.date, list[dict]]], report: FlushReport,
                       done: list[dict]) -> None:
-        for (ds, day), rows in sorted(placed.items()):
-            stored = self.store.write_to_day(ds, day, pa.Table.from_pylist(rows, SCHEMAS[ds]))
-            done.extend(rows)
-            if stored is None:
-                report.refused_expired += sorted({r["execution_id"] for r in rows} - set(report.refused_expired))
+        for ds, by_day in placed.items():
+            if not by_day:
                 continue
-            report.stored += stored
-            report.dropped_deleted += len(rows) - stored
+            stored = self.store.write_rows(ds, {day: pa.Table.from_pylist(rows, SCHEMAS[ds])
+                                                for day, rows in by_day.items()})
+            for day, rows in by_day.items():
+                done.extend(rows)
+                if stored[day] is None:
+                    report.refused_expired += sorted({r["execution_id"] for r in rows} - set(report.refused_expired))
+                    continue
+                report.stored += stored[day]
+                report.dropped_deleted += len(rows) - stored[day]
 
     # -- background flushing and closing ------------------------------------------
 

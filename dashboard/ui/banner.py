@@ -13,16 +13,17 @@ import panel as pn
 import param
 from panel.custom import JSComponent
 
+from ..store import Store
 from .loader import Loader
 from .state import LogsState
 from .theme import BASE_CSS
 
 
-def quarantine_message(moved: list[dict], root) -> str:
+def quarantine_message(moved: list[dict], root: str) -> str:
     """What the banner says about these quarantined files (plain text, drawn with textContent)."""
     count = len(moved)
     files = f"{count:,} unreadable data file{'s were' if count != 1 else ' was'}"
-    return (f"{files} moved aside to {root / 'quarantine'} (corrupt, cut short or not Parquet). Every other "
+    return (f"{files} moved aside to {root}/quarantine (corrupt, cut short or not Parquet). Every other "
             f"execution is shown. `flowlogs quarantine --data {root}` lists them and why.")
 
 
@@ -75,7 +76,7 @@ export function render({ model, el }) {
 
 
 class QuarantineBanner(pn.viewable.Viewer):
-    def __init__(self, state: LogsState, store, **params):
+    def __init__(self, state: LogsState, store: Store, **params):
         super().__init__(**params)
         self.store = store
         self.dismissed_at = 0  # the count the user closed the banner at

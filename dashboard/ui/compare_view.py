@@ -305,7 +305,7 @@ class CompareView(pn.viewable.Viewer):
                                    css_classes=["comparison"])
         self.record: dict | None = None  # the record last asked for
         self.shown: dict | None = None  # the record whose comparison is shown
-        self.loader = Loader(self._load, self._apply, spinner=self.view,
+        self.loader = Loader(self._load, self._apply, on_shown=source.shown, spinner=self.view,
                              on_error=lambda exc: self.view.param.update(comparison=None,
                                                                          message=f"Could not compare: {exc}"))
 

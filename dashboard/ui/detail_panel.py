@@ -230,7 +230,7 @@ class DetailPanel(pn.viewable.Viewer):
                          "box-shadow: 0 4px 18px rgba(15, 23, 42, .06); }"],
         )
         self.shown = bool(state.execution)
-        self.loader = Loader(self._load, self._show, spinner=self.layout,
+        self.loader = Loader(self._load, self._show, on_shown=source.shown, spinner=self.layout,
                              on_error=lambda exc: self._show((self.state.execution, None, f"Could not load: {exc}")))
         state.param.watch(self._opened, "execution")
         state.param.watch(self._steps_toggled, "steps")

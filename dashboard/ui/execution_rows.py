@@ -168,7 +168,8 @@ class ExecutionRows:
         self._publish = publish
         self.total = total
         self.data: dict | None = None  # what the browser shows for this flow
-        self.loader = Loader(self._load, self._show, spinner=_Busy(self), on_error=lambda exc: state.tell(
+        self.loader = Loader(self._load, self._show, on_shown=source.shown, spinner=_Busy(self),
+                             on_error=lambda exc: state.tell(
             f"Could not load the executions of {flow_name}: {exc}", "error"))
         self._watchers = [
             state.reload_on_revision(self.loader),

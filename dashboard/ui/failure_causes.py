@@ -154,7 +154,7 @@ class FailureCausesPanel(pn.viewable.Viewer):
         self.source = source
         self.view = FailureCausesView(self._clicked, active=state.cause, sizing_mode="stretch_width", margin=0,
                                       css_classes=["failure-causes"])
-        self.loader = Loader(self._load, self._show, spinner=self.view,
+        self.loader = Loader(self._load, self._show, on_shown=source.shown, spinner=self.view,
                              on_error=lambda exc: state.tell(f"Could not count the failures: {exc}", "error"))
         state.reload_on_revision(self.loader)
         state.param.watch(lambda *_: self.loader.request(spin=True), [p for p in SCOPE_PARAMETERS if p != "cause"])

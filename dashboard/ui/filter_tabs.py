@@ -87,6 +87,7 @@ class FilterTabs(pn.viewable.Viewer):
         state.param.watch(self._tab_changed, "tab")
         state.param.watch(lambda *_: self.loader.request(spin=True), list(SCOPE_PARAMETERS))
         self.loader = Loader(lambda: source.tab_counts(state.scope()), self._show, spinner=self.view,
+                             on_shown=source.shown,
                              on_error=lambda exc: state.tell(f"Could not count the executions: {exc}", "error"))
         state.reload_on_revision(self.loader)
 

@@ -194,6 +194,7 @@ class FlowGroupList(pn.viewable.Viewer):
         self.view = FlowGroupListView(self._message, expanded=list(state.flows), selected=state.execution,
                                       sizing_mode="stretch_width", margin=0, css_classes=["flow-group-list"])
         self.loader = Loader(lambda: source.flow_groups(state.tab, state.scope()), self._show, spinner=self.view,
+                             on_shown=source.shown,
                              on_error=lambda exc: state.tell(f"Could not load the flow groups: {exc}", "error"))
         state.reload_on_revision(self.loader)
         state.param.watch(self._tab_changed, ["tab", *SCOPE_PARAMETERS])

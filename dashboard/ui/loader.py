@@ -21,15 +21,16 @@ import panel as pn
 log = logging.getLogger(__name__)
 
 SPINNER_DELAY = 0.3
-# event-loop seconds every loader of this process spent showing results: one event loop serves all
-# sessions, and LogSource paces the auto-refresh by this as well as by the queries' time
-shown_seconds = 0.0
 
 
 class Loader:
     def __init__(self, load: Callable[[], Awaitable[Any]], apply: Callable[[Any], None], *,
-                 spinner: Any = None, on_error: Callable[[Exception], None] | None = None):
+                 spinner: Any = None, on_error: Callable[[Exception], None] | None = None,
+                 on_shown: Callable[[float], None] | None = None):
+        """`on_shown(seconds)`: told how long the event loop spent showing each result (LogSource.shown:
+        one event loop serves every session, and the auto-refresh is paced by that time too)."""
         self._load = load
+        self._on_shown = on_shown
         self._apply = apply
         self._spinner = spinner
         self._on_error = on_error
@@ -73,14 +74,14 @@ class Loader:
                 # Shown even when the auto-refresh asked again meanwhile (then loaded again): on a busy
                 # server a load can take longer than the refresh gap, and dropping every overtaken
                 # result would leave the page showing nothing new for as long as the stream lasts.
-                global shown_seconds
                 loaded = time.perf_counter()
                 self.auto, self._clicks_shown = self._clicked == self._clicks_shown, self._clicked
                 try:
                     self._apply(result)
                 finally:
                     self.auto = False
-                shown_seconds += time.perf_counter() - loaded
+                if self._on_shown is not None:
+                    self._on_shown(time.perf_counter() - loaded)
                 self.loads += 1
                 log.debug("%s: loaded in %.0f ms, shown in %.0f ms", self.name, (loaded - started) * 1000,
                           (time.perf_counter() - loaded) * 1000)

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import urllib.parse
-from pathlib import Path
 
 import panel as pn
 import param
 
-from ..audit import AuditLog
 from ..auth import AccessConfig, Guard, current_session
-from ..prices import price_file
+from ..logs import Logs
 from ..privacy import RedactedSource
 from ..store import ExecutionNotFound, ExecutionRunning
 from .banner import QuarantineBanner
@@ -25,12 +23,12 @@ from .notice import Notice
 from .range_picker import RangePicker
 from .search_box import SearchBox
 from .sidebar import Sidebar
-from .source import LogSource, source_for
+from .source import LogSource
 from .state import LogsState
 from .theme import SANS
 from .token_page import TokenPage
 
-POLL_MS = 1000  # the change token is one small file: reading it every second costs nothing
+POLL_MS = 1000  # the change token is the tables' versions: a look at each log, about a millisecond on disk
 URL_PARAMETERS = {name: name for name in ("page", "tab", "range", "since", "until", "search", "cause", "flows",
                                           "execution", "view", "by")}
 TEMPLATE_CSS = f"""
@@ -45,17 +43,16 @@ body {{ font-family: {SANS}; background: #f6f7fb; }}
 class ExecutionLogsPage:
     """Builds the page of one session. `page.template` is what gets served."""
 
-    def __init__(self, data_dir: str | Path, *, poll_ms: int = POLL_MS, prices: str | Path | None = None,
+    def __init__(self, logs: Logs, shared: LogSource, *, poll_ms: int = POLL_MS,
                  access: AccessConfig | None = None):
         self.session = current_session(access or AccessConfig())
-        shared = source_for(data_dir)
         # privacy is applied to the data before any component sees it: hidden text never reaches the browser
         self.source: LogSource = RedactedSource(shared, self.session.privacy) if self.session.privacy.active \
             else shared
         # a search must not tell what a hidden AI reply says either
         self.state = LogsState(change_token=self.source.change_token(),
                                search_ai_replies=not self.session.privacy.hide_ai_text)
-        self.guard = Guard(self.session, AuditLog(data_dir), self.state.tell)
+        self.guard = Guard(self.session, logs.audit, self.state.tell)
         if pn.state.location is not None:
             pn.state.location.sync(self.state, URL_PARAMETERS, on_error=self._url_error)
         # The queries start now, while the browser loads the page; the first loads find them done.
@@ -72,7 +69,7 @@ class ExecutionLogsPage:
                                     can_delete=self.session.is_admin)
         self.detail = DetailPanel(self.state, self.source)
         self.sidebar = Sidebar(self.state)
-        self.prices = price_file(data_dir, prices)
+        self.prices = logs.prices
         self.tokens: TokenPage | None = None  # built when first shown: its charts cost every session otherwise
         self.poll_ms = poll_ms
         self.template = self._template()
@@ -193,9 +190,8 @@ class ExecutionLogsPage:
         return template
 
 
-def create_page(data_dir: str | Path, prices: str | Path | None = None,
-                access: AccessConfig | None = None) -> pn.template.BootstrapTemplate:
-    """A fresh page for one session (what `pn.serve` and `panel serve` call); `prices`: a price file
-    other than FLOWLOGS_PRICES or the data directory's prices.toml; `access`: who signs in and their role
-    (default: no sign-in, the local user is an admin)."""
-    return ExecutionLogsPage(data_dir, prices=prices, access=access).template
+def create_page(logs: Logs, source: LogSource, access: AccessConfig | None = None) -> pn.template.BootstrapTemplate:
+    """A fresh page for one session (what `pn.serve` and `panel serve` call), over the server's one
+    Logs and LogSource; `access`: who signs in and their role (default: no sign-in, the local user is
+    an admin)."""
+    return ExecutionLogsPage(logs, source, access=access).template

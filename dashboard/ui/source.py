@@ -17,19 +17,15 @@ store refreshes within a second and a busy one does not drown the server.
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
-from pathlib import Path
 from typing import Any
 
 from ..queries import LogQueries
 from ..schema import Tab
-from ..store import Store
-from . import loader
 from .format import execution_item, group_item
 from .state import Scope
 
@@ -40,18 +36,21 @@ WORK_SHARE = 0.25  # the auto-refresh's queries may keep about this share of the
 
 
 class LogSource:
-    """One data root, shared by all sessions of a server process."""
+    """One data location, shared by all sessions of a server process (the server builds it once).
 
-    def __init__(self, root: str | Path, *, cache: bool = True):
-        self.store = Store(root)
-        self.queries = LogQueries(self.store)
+    `cache=False` runs every query (benchmarks measure each one; FLOWLOGS_QUERY_CACHE=0)."""
+
+    def __init__(self, queries: LogQueries, *, cache: bool = True):
+        self.store = queries.store
+        self.queries = queries
         self.cache = cache
+        self.shown_seconds = 0.0  # event-loop seconds the sessions' loaders spent showing results
         self._cache: OrderedDict[tuple, Future] = OrderedDict()
         self._lock = threading.Lock()
         self._token = self.store.change_token()
         self._published = time.monotonic()
         self._work = {self._token: 0.0}  # seconds of queries run per token (the last two tokens)
-        self._shown_before = loader.shown_seconds  # the sessions' showing time, when the token was published
+        self._shown_before = 0.0  # the sessions' showing time, when the token was published
 
     def change_token(self) -> str:
         """The store's token now (after the user's own change or a Refresh click): published at once."""
@@ -71,15 +70,20 @@ class LogSource:
         """Seconds between published tokens: long enough that the work the last token caused took at
         most WORK_SHARE of the time. The work is its queries (one of 60 ms per view adds up with 20
         sessions) and the event loop's time showing the results in every session."""
-        work = self._work.get(self._token, 0.0) + loader.shown_seconds - self._shown_before
+        work = self._work.get(self._token, 0.0) + self.shown_seconds - self._shown_before
         return min(MAX_REFRESH_GAP, max(MIN_REFRESH_GAP, work / WORK_SHARE))
+
+    def shown(self, seconds: float) -> None:
+        """A loader of some session spent this long showing a result (Loader's on_shown)."""
+        with self._lock:
+            self.shown_seconds += seconds
 
     def _publish(self, token: str) -> None:
         if token != self._token:
             self._work = {self._token: self._work.get(self._token, 0.0), token: 0.0}
             self._token = token
             self._published = time.monotonic()
-            self._shown_before = loader.shown_seconds
+            self._shown_before = self.shown_seconds
 
     # -- cached reads (plain Python values) ------------------------------------------
 
@@ -230,19 +234,3 @@ def _quietly(job: Callable[[], Any]) -> None:
         job()
     except Exception:  # the page's own load reports it
         pass
-
-
-_sources: dict[Path, LogSource] = {}
-_sources_lock = threading.Lock()
-
-
-def source_for(root: str | Path) -> LogSource:
-    """The process-wide LogSource of a data root (sessions share its cache).
-
-    FLOWLOGS_QUERY_CACHE=0 turns the cache off (benchmarks measure every query).
-    """
-    key = Path(root).resolve()
-    with _sources_lock:
-        if key not in _sources:
-            _sources[key] = LogSource(key, cache=os.environ.get("FLOWLOGS_QUERY_CACHE", "1") != "0")
-        return _sources[key]

@@ -28,7 +28,7 @@ import pandas as pd
 import panel as pn
 from bokeh.models.widgets.tables import NumberFormatter
 
-from ..prices import PriceFile, PriceFileError, Prices, currency_symbol, format_money, price_file
+from ..prices import PriceFile, PriceFileError, Prices, currency_symbol, format_money
 from ..reports import TokenReport, usage_detail
 from .loader import Loader
 from .range_picker import RangePicker
@@ -84,11 +84,11 @@ class TokenView:
 class TokenPage(pn.viewable.Viewer):
     """The page; `state.page == "tokens"` shows it (ui/page.py), `state.by` groups its table."""
 
-    def __init__(self, state: LogsState, source: LogSource, prices: PriceFile | None = None, **params):
+    def __init__(self, state: LogsState, source: LogSource, prices: PriceFile, **params):
         super().__init__(**params)
         self.state = state
         self.source = source
-        self.prices = prices or price_file(source.store.root)
+        self.prices = prices
         self._price_signature = self.prices.signature()
         self._currency: str | None = None
         self.shown: TokenView | None = None
@@ -135,7 +135,7 @@ class TokenPage(pn.viewable.Viewer):
             self.table_slot,
             sizing_mode="stretch_width", margin=(4, 8), css_classes=["token-usage"])
 
-        self.loader = Loader(self._load, self._show, spinner=self.layout,
+        self.loader = Loader(self._load, self._show, on_shown=source.shown, spinner=self.layout,
                              on_error=lambda exc: state.tell(f"Could not load the token usage: {exc}", "error"))
         state.param.watch(self._data_changed, ["revision", "range", "since", "until"])
         state.param.watch(self._page_changed, "page")

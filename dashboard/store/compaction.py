@@ -1,0 +1,194 @@
+"""Compaction: a day's rows replaced by their merged rows, then the day's rollups.
+
+Each dataset of a day is rewritten as one file sorted for the queries (executions by flow
+and start, steps by execution and index), by one commit that removes exactly the files it
+read: rows appended meanwhile stay beside it (the day is then a live day, merged on read),
+and a concurrent compaction or delete of the same files makes the later commit fail, to be
+retried with what is there then. Deletions recorded for the day are applied on the way, so
+an interrupted delete is finished here. Results are identical before and after.
+
+Rollups summarise a day's compacted files (executions per flow and status; AI tokens per
+flow, node and model). Each rollup row says which files it describes, and readers use it
+only while those are the day's files: a rollup never answers for rows written after it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from .rules import ROLLUPS, executions_sql, merged_execution_rows_sql, steps_sql
+from .tables import RewriteConflict
+from .writes import is_compacted
+
+if TYPE_CHECKING:
+    from .core import Progress, Store
+
+RETRIES = 10
+MERGE_LIMIT = 16  # small files a day may collect before they are merged into one
+SMALL_FILE_BYTES = 8 << 20  # a file this big is left alone by merging: it was merged already
+COMPACT_ZSTD_LEVEL = 15  # 1.43 -> 1.13 MB for a day of 20k steps, 0.03 -> 0.43 s to write
+PLANS = {  # dataset -> the sorted merged rows of a day, from a relation of its rows
+    "steps": lambda src: f"SELECT * EXCLUDE (day) FROM ({steps_sql(src)}) ORDER BY execution_id, step_index",
+    "executions": lambda src: f"SELECT * EXCLUDE (day) FROM ({merged_execution_rows_sql(src)}) "
+                              "ORDER BY flow_name, started_at",
+    "deletions": lambda src: f"SELECT id_hash, min(deleted_at) AS deleted_at FROM {src} GROUP BY id_hash "
+                             "ORDER BY id_hash",
+}
+
+
+def compact(store: Store, days: Iterable[dt.date] | None, progress: Progress | None) -> list[dt.date]:
+    """Compact days (default all); returns the days whose files changed."""
+    store.resolve_pending()
+    compacted = []
+    for day in (store.all_days() if days is None else sorted(days)):
+        if store.read(lambda day=day: _compact_day_retrying(store, day)):
+            compacted.append(day)
+        if progress:
+            progress(1)
+    store.vacuum()
+    return compacted
+
+
+def _compact_day_retrying(store: Store, day: dt.date) -> bool:
+    from .core import StoreError
+
+    for _ in range(RETRIES):
+        try:
+            return _compact_day(store, day)
+        except RewriteConflict:
+            continue  # another compaction or a delete rewrote the day first: compact what is there now
+    raise StoreError(f"compaction of {day} kept losing to other rewrites of that day; it is retried next time")
+
+
+def _compact_day(store: Store, day: dt.date) -> bool:
+    snapshots = {ds: store.snapshot(ds) for ds in PLANS}
+    dead = _deleted_hashes(store, snapshots["deletions"].files([day]))
+    changed = False
+    with store.cursor() as con:
+        for dataset, plan in PLANS.items():  # steps before executions: never an execution without its steps
+            files = snapshots[dataset].files([day])
+            params = {"f": files}
+            source = store.source(dataset, files, "f")
+            if dead and dataset != "deletions":
+                params["dead"] = dead
+                source = f"(SELECT * FROM {source} WHERE sha256(execution_id) NOT IN (SELECT unnest($dead)))"
+            if not _needs_compaction(con, dataset, files, params if "dead" in params else None):
+                continue
+            # compaction runs in the background, once a day: spend CPU for a fifth fewer bytes
+            new = store.write_query(con, plan(source), params, dataset, day, "compact", level=COMPACT_ZSTD_LEVEL)
+            store.tables[dataset].rewrite(snapshots[dataset], files, [new] if new else [])
+            changed = True
+    write_rollups(store, day)
+    return changed
+
+
+def _needs_compaction(con, dataset: str, files: list[str], dead_params: dict | None) -> bool:
+    if not (len(files) == 1 and is_compacted(files[0])):
+        return bool(files)
+    if dead_params is None:
+        return False
+    # a compacted day that still holds a deleted execution: a delete was interrupted, finish it
+    (hits,) = con.execute("SELECT count(*) FROM read_parquet($f) WHERE sha256(execution_id) IN "
+                          "(SELECT unnest($dead))", dead_params).fetchone()
+    return hits > 0
+
+
+def _deleted_hashes(store: Store, files: list[str]) -> list[str]:
+    if not files:
+        return []
+    return sorted(set(store.read_rows("deletions", files, columns="id_hash").column(0).to_pylist()))
+
+
+# -- rollups ------------------------------------------------------------------------------
+
+
+def rollup_key(kind: str, files: dict[str, list[str]]) -> str | None:
+    """What a rollup of a day describes: the names of the day's compacted files it summarises,
+    or None when one of them is not a single compacted file (the day is then read in full)."""
+    names = []
+    for dataset in ROLLUPS[kind][0]:
+        day_files = files.get(dataset, [])
+        if len(day_files) != 1 or not is_compacted(day_files[0]):
+            return None
+        names.append(day_files[0].rsplit("/", 1)[-1])
+    return "|".join(names)
+
+
+def _key_tag(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def write_rollups(store: Store, day: dt.date) -> None:
+    """Bring the day's rollups in line with its files: rewritten when they describe other files,
+    removed when the day is not compacted."""
+    files = {ds: store.files(ds, [day]) for ds in ("executions", "steps")}
+    with store.cursor() as con:
+        for kind, (needs, build) in ROLLUPS.items():
+            table = store.tables[kind]
+            for _ in range(RETRIES):
+                snapshot = table.snapshot()
+                old = snapshot.files([day])
+                key = rollup_key(kind, files)
+                if key is None and not old or key is not None and len(old) == 1 and _key_tag(key) in old[0]:
+                    break  # nothing to summarise, or summarised already
+                added = []
+                if key is not None:
+                    executions = executions_sql(store.source("executions", files["executions"], "ef"), merged=True)
+                    steps = f"SELECT * FROM {store.source('steps', files['steps'], 'sf')}"
+                    params = {"ef": files["executions"], "key": key} | (
+                        {"sf": files["steps"]} if "steps" in needs else {})
+                    new = store.write_query(con, f"SELECT *, $key AS described FROM ({build(executions, steps)})",
+                                            params, kind, day, f"compact-{_key_tag(key)}")
+                    added = [new] if new else []
+                try:
+                    table.rewrite(snapshot, old, added)
+                    break
+                except RewriteConflict:
+                    continue
+
+
+def rolled_up_statuses(store: Store, day: dt.date) -> set[str] | None:
+    """The statuses of a day's executions from its rollup, or None when it has no current one."""
+    files = {"executions": store.files("executions", [day])}
+    key = rollup_key("rollups", files)
+    rollups = store.files("rollups", [day])
+    if key is None or len(rollups) != 1:
+        return None
+    rows = store.read_rows("rollups", rollups, columns="status, described")
+    if rows.num_rows and set(rows.column("described").to_pylist()) != {key}:
+        return None
+    return set(rows.column("status").to_pylist())
+
+
+# -- merging a live day's small files ---------------------------------------------------------
+
+
+def merge_small_files(store: Store, day: dt.date, *, limit: int = MERGE_LIMIT,
+                      small_bytes: int = SMALL_FILE_BYTES) -> int:
+    """Copy the day's small files (one per writer flush) into one, rows unchanged, when there are
+    more than `limit` of a dataset; returns how many files were merged.
+
+    Cheap (no merge rule, fast zstd), so it can run every few seconds on today's partition:
+    a query opens every file of a day, and hundreds of small files took the page's queries
+    from 15 ms to 170 ms under 1 000 events/s (benchmarks/load_test.py). Results never change:
+    the rows are the same rows, read by the same merge rule."""
+    merged = 0
+    for dataset in ("executions", "steps", "deletions"):
+        table = store.tables[dataset]
+        snapshot = table.snapshot()
+        small = [f for f in snapshot.files([day]) if not is_compacted(f) and snapshot.sizes[f] < small_bytes]
+        if len(small) <= limit:
+            continue
+        with store.cursor() as con:
+            new = store.write_query(con, f"SELECT * EXCLUDE (day) FROM {store.source(dataset, small, 'f')}",
+                                    {"f": small}, dataset, day, "part", level=1)
+        try:
+            table.rewrite(snapshot, small, [new] if new else [], data_change=False)
+        except RewriteConflict:
+            continue  # compacted meanwhile: nothing left to merge
+        table.vacuum()
+        merged += len(small)
+    return merged

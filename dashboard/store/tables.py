@@ -1,0 +1,281 @@
+"""The store's Delta tables: one per dataset, each partitioned by `day`.
+
+A table is read through its current snapshot: the list of Parquet files the Delta log
+says are live, by day. DuckDB reads those files directly (as fast as plain hive-partitioned
+Parquet). Writes are Delta commits, so many processes on many hosts may append at once, on
+local disk and on object storage (conditional PUT), and a rewrite (compaction, delete) is
+one atomic commit that removes exactly the files it read and adds the files it wrote: an
+append that lands meanwhile is kept, and a concurrent rewrite of the same files makes the
+later commit fail (`RewriteConflict`), never silently win.
+
+Statistics in the log are kept only for columns that need no privacy: timestamps and
+numbers. Ids, phone numbers and message text never reach `_delta_log`, so deleting rows
+from the data files deletes them from the store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+from deltalake import CommitProperties, DeltaTable, write_deltalake
+from deltalake.exceptions import CommitFailedError, TableNotFoundError
+from deltalake.transaction import AddAction, RemoveAction
+from deltalake.writer import WriterProperties
+
+from ..schema import (
+    AUDIT_ROW,
+    DELETION_ROW,
+    EXECUTION_ROW,
+    QUARANTINE_ROW,
+    ROLLUP_ROW,
+    STEP_ROW,
+    TOKEN_ROLLUP_ROW,
+)
+from .location import Location
+
+log = logging.getLogger(__name__)
+
+DAY = pa.field("day", pa.date32())
+APPEND_RETRIES = 100  # commit attempts of an append racing other writers (each a few ms)
+ROW_GROUP_ROWS = 4096  # small row groups: a detail lookup decompresses one group, not a day
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A table of the store: its row schema (without `day`) and the columns the log keeps statistics of."""
+
+    name: str
+    schema: pa.Schema
+    stats: tuple[str, ...] = ()
+    config: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def arrow_schema(self) -> pa.Schema:
+        return self.schema.append(DAY)
+
+    def configuration(self) -> dict[str, str]:
+        return {
+            # Ids, phone numbers and text never reach the log: statistics only of these columns.
+            "delta.dataSkippingStatsColumns": ",".join(self.stats or ("day",)),
+            # Commit latency grows with the commits since the last checkpoint: checkpoint often.
+            "delta.checkpointInterval": "20",
+            # Old log entries go soon after a checkpoint; nobody here travels in time.
+            "delta.logRetentionDuration": "interval 30 minutes",
+            "delta.deletedFileRetentionDuration": "interval 1 hours",
+            "delta.enableExpiredLogCleanup": "true",
+            **self.config,
+        }
+
+
+TIMES = ("started_at", "finished_at", "recorded_at")
+SPECS = {spec.name: spec for spec in (
+    TableSpec("executions", EXECUTION_ROW, TIMES),
+    TableSpec("steps", STEP_ROW, ("step_index", *TIMES)),
+    TableSpec("deletions", DELETION_ROW, ("deleted_at",)),
+    TableSpec("rollups", ROLLUP_ROW, ("last_started_at", "last_activity_at")),
+    TableSpec("token_rollups", TOKEN_ROLLUP_ROW, ()),
+    TableSpec("pending_executions", EXECUTION_ROW, TIMES),
+    TableSpec("pending_steps", STEP_ROW, ("step_index", *TIMES)),
+    TableSpec("audit", AUDIT_ROW, ("at",)),
+    TableSpec("quarantined", QUARANTINE_ROW, ("at",)),
+)}
+
+
+class RewriteConflict(RuntimeError):
+    """A rewrite lost the race: another commit removed a file it read. Read again and redo it."""
+
+
+@dataclass(frozen=True)
+class NewFile:
+    """A Parquet file written into a table's folder, to be added by a commit."""
+
+    uri: str
+    day: dt.date
+    size: int
+    rows: int
+    stats: dict = field(default_factory=dict)  # min/max/null counts of the spec's statistics columns
+
+
+@dataclass
+class Snapshot:
+    """The live files of a table at one version: by day, with their sizes."""
+
+    version: int
+    by_day: dict[dt.date, list[str]]
+    sizes: dict[str, int]
+
+    def files(self, days: Iterable[dt.date] | None = None) -> list[str]:
+        chosen = sorted(self.by_day) if days is None else sorted(set(days))
+        return [f for day in chosen for f in self.by_day.get(day, ())]
+
+
+EMPTY = Snapshot(-1, {}, {})
+
+
+def day_of_file(uri: str) -> dt.date:
+    """The partition day of a data file, from its `day=YYYY-MM-DD` folder."""
+    return dt.date.fromisoformat(uri.rsplit("/", 2)[-2].removeprefix("day="))
+
+
+class Table:
+    """One Delta table under a location. Thread-safe; each read refreshes to the newest version."""
+
+    def __init__(self, location: Location, spec: TableSpec):
+        self.location = location
+        self.spec = spec
+        self.uri = location.join(spec.name)
+        self._delta: DeltaTable | None = None
+        self._pid = os.getpid()
+        self._snapshot = EMPTY
+        self._lock = threading.RLock()
+
+    def __repr__(self) -> str:
+        return f"Table({self.uri!r})"
+
+    # -- reading ------------------------------------------------------------------------
+
+    def _table(self, refresh: bool = True) -> DeltaTable | None:
+        """The DeltaTable at its newest version (None while the table does not exist). Call under the lock."""
+        if self._pid != os.getpid():  # a forked child: the parent's handle is not ours to use
+            self._delta, self._pid, self._snapshot = None, os.getpid(), EMPTY
+        if self._delta is None:
+            try:
+                self._delta = DeltaTable(self.uri)
+            except TableNotFoundError:
+                return None
+            return self._delta
+        if refresh:
+            try:
+                self._delta.update_incremental()
+            except Exception as exc:  # log entries cleaned up past our version: start from the checkpoint
+                log.debug("reloading %s: %s", self.uri, exc)
+                self._delta = DeltaTable(self.uri)
+        return self._delta
+
+    def snapshot(self) -> Snapshot:
+        """The live files now (a list of the log's new entries, about a millisecond on disk)."""
+        with self._lock:
+            table = self._table()
+            if table is None:
+                return EMPTY
+            version = table.version()
+            if version != self._snapshot.version:
+                self._snapshot = self._read_snapshot(table, version)
+            return self._snapshot
+
+    def _read_snapshot(self, table: DeltaTable, version: int) -> Snapshot:
+        if table.protocol().min_reader_version > 1:
+            # Deletion vectors or column mapping (another engine may have turned them on): the file
+            # list alone would no longer say which rows are live, so refuse instead of answering wrong.
+            raise RuntimeError(f"table {self.uri} uses reader features flowlogs does not read "
+                               f"(minReaderVersion {table.protocol().min_reader_version})")
+        actions = pa.table(table.get_add_actions(flatten=True))
+        paths = actions.column("path").to_pylist()
+        sizes = actions.column("size_bytes").to_pylist()
+        days = actions.column("partition.day").to_pylist() if actions.num_rows else []
+        by_day: dict[dt.date, list[str]] = {}
+        size_of = {}
+        for path, size, day in zip(paths, sizes, days, strict=True):
+            uri = f"{self.uri}/{path}"
+            by_day.setdefault(day, []).append(uri)
+            size_of[uri] = size
+        for files in by_day.values():
+            files.sort()
+        return Snapshot(version, by_day, size_of)
+
+    def version(self) -> int:
+        """The newest version, -1 while the table does not exist."""
+        with self._lock:
+            table = self._table()
+            return -1 if table is None else table.version()
+
+    # -- writing ------------------------------------------------------------------------
+
+    def _ensure(self) -> None:
+        """Create the table if nobody has (call under the lock); a concurrent creator is fine."""
+        if self._table(refresh=False) is not None:
+            return
+        try:
+            DeltaTable.create(self.uri, self.spec.arrow_schema, mode="ignore", partition_by=["day"],
+                              configuration=self.spec.configuration())
+        except Exception:  # another process created it first: use theirs
+            if not DeltaTable.is_deltatable(self.uri):
+                raise
+        self._delta = DeltaTable(self.uri)
+
+    def append(self, rows: pa.Table) -> None:
+        """Append rows (with their `day`) in one commit; racing appends are retried by delta-rs."""
+        if rows.num_rows == 0:
+            return
+        rows = rows.select(self.spec.arrow_schema.names).cast(self.spec.arrow_schema)
+        with self._lock:
+            self._ensure()
+            write_deltalake(self._delta, rows, mode="append", partition_by=["day"],
+                            writer_properties=WriterProperties(compression="ZSTD", compression_level=3,
+                                                               max_row_group_size=ROW_GROUP_ROWS),
+                            commit_properties=CommitProperties(max_commit_retries=APPEND_RETRIES))
+
+    def new_file_uri(self, day: dt.date, prefix: str, name: str) -> str:
+        """Where a file of ours goes: inside the day's folder, named so that readers can tell its kind."""
+        if self.location.path is not None:
+            self.location.make_dirs(self.spec.name, f"day={day.isoformat()}")
+        return f"{self.uri}/day={day.isoformat()}/{prefix}-{name}.parquet"
+
+    def rewrite(self, read: Snapshot, removed: Sequence[str], added: Sequence[NewFile], *,
+                data_change: bool = True) -> None:
+        """One commit: the files `removed` (as listed by `read`) go, the files `added` come.
+
+        Conflicts only with a commit that removed one of the same files since `read` (another
+        compaction or delete): then the added files are deleted and RewriteConflict is raised.
+        """
+        if not removed and not added:
+            return
+        now = int(time.time() * 1000)
+        relative = len(self.uri) + 1
+        actions: list[AddAction | RemoveAction] = [
+            RemoveAction(path=uri[relative:], data_change=data_change, deletion_timestamp=now,
+                         partition_values={"day": day_of_file(uri).isoformat()}, size=read.sizes[uri])
+            for uri in removed]
+        actions += [AddAction(f.uri[relative:], f.size, {"day": f.day.isoformat()}, now, data_change,
+                              json.dumps({"numRecords": f.rows, **f.stats}, default=str))
+                    for f in added]
+        with self._lock:
+            self._ensure()
+        try:
+            # A handle at the version the files were listed from: the commit checks for conflicts since then.
+            at_read = DeltaTable(self.uri, version=max(read.version, 0)) if read.version >= 0 else DeltaTable(self.uri)
+            at_read.create_write_transaction(actions, mode="append", schema=self.spec.arrow_schema,
+                                             partition_by=["day"],
+                                             commit_properties=CommitProperties(max_commit_retries=APPEND_RETRIES))
+        except CommitFailedError as exc:
+            for f in added:
+                self.location.remove(f.uri)
+            raise RewriteConflict(f"{self.uri}: {str(exc).splitlines()[0]}") from exc
+        except BaseException:
+            for f in added:
+                self.location.remove(f.uri)
+            raise
+
+    def vacuum(self) -> list[str]:
+        """Delete the files that commits removed, now (lite vacuum: files not yet committed are left alone)."""
+        with self._lock:
+            table = self._table()
+            if table is None:
+                return []
+            return table.vacuum(retention_hours=0, dry_run=False, enforce_retention_duration=False)
+
+    def clean_log(self) -> None:
+        """A checkpoint, then the log entries before it go (those past the log retention)."""
+        with self._lock:
+            table = self._table()
+            if table is not None:
+                table.create_checkpoint()
+                table.cleanup_metadata()
