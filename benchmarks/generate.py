@@ -62,7 +62,7 @@ def generate(root: str | Path, executions: int, *, days: int = 30, seed: int = 1
              today: dt.date | None = None, progress: Callable[[int], None] | None = None) -> dict[str, int]:
     """Write `executions` executions spread over `days` days ending today. Returns row counts."""
     rng = np.random.default_rng(seed)
-    store = Store(root, fsync=False)
+    store = Store(root)
     today = today or dt.datetime.now(dt.UTC).date()
     flow_names = np.array([f"Flow {i:03d} · " + ["Broadcast", "Support auto-reply", "Campaign", "Reminder",
                                                    "Lead qualification"][i % 5] for i in range(FLOWS)], dtype=object)

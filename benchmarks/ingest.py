@@ -45,7 +45,7 @@ def _flowlogs_writer(root: str, count: int, worker: int, barrier, out) -> None:
     events = _events(count, worker)
     barrier.wait()
     start = time.perf_counter()
-    with Writer(root, max_rows=20_000, flush_interval=None) as writer:
+    with Writer(Store(root), max_rows=20_000, flush_interval=None) as writer:
         for event in events:
             writer.write(event)
     out.put((start, time.perf_counter(), sum(isinstance(e, StepFinished) for e in events)))
@@ -92,7 +92,7 @@ def change_token_latency(root: Path, repeat: int = 20) -> dict[str, float]:
     figures = {}
     for mode, interval in (("flush()", None), ("background flush", 1.0)):
         samples = []
-        writer = Writer(root, flush_interval=interval)
+        writer = Writer(Store(root), flush_interval=interval)
         for event in _events(STEPS_PER_EXECUTION * repeat, 0)[:: STEPS_PER_EXECUTION + 1][:repeat]:
             seen = threading.Event()
             before = store.change_token()

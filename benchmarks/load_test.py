@@ -72,7 +72,7 @@ def prepare(data: Path, days: int, per_day: int) -> None:
 
     with Progress() as progress:
         task = progress.add_task(f"demo history, {days} days", total=days * per_day)
-        count = generate_history(data, days=days, per_day=per_day, progress=lambda n: progress.advance(task, n))
+        count = generate_history(Store(data), days=days, per_day=per_day, progress=lambda n: progress.advance(task, n))
         progress.update(task, completed=days * per_day)
     started = time.perf_counter()
     Store(data).compact()

@@ -25,7 +25,7 @@ import threading
 import time
 
 from dashboard.recorder import ExecutionRecord, Recorder
-from dashboard.store import utcnow
+from dashboard.store import Store, utcnow
 from dashboard.writer import Writer
 
 FLOWS = 200  # a busy tenant's flows: new executions spread over many groups, as in production
@@ -128,7 +128,7 @@ class Simulation:
 
 
 def run(data: str, rate: float, max_seconds: float, seed: int, stop: threading.Event) -> dict:
-    writer = Writer(data)  # the defaults a flow engine gets: flush every second or every 5 000 rows
+    writer = Writer(Store(data))  # the defaults a flow engine gets: flush every second or every 5 000 rows
     recorder = Recorder(writer, clock=utcnow)
     simulation = Simulation(recorder, seed)
     errors: list[str] = []

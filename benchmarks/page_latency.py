@@ -141,14 +141,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
+    from dashboard.store import Store
+
     if args.generate:
         from dashboard.demo import generate_history
 
         started = time.perf_counter()
-        count = generate_history(args.data, days=30, per_day=args.generate)
+        count = generate_history(Store(args.data), days=30, per_day=args.generate)
         print(f"generated {count:,} executions in {time.perf_counter() - started:.0f} s")
     from dashboard.queries import LogQueries
-    from dashboard.store import Store
 
     store = Store(args.data)
     counts = LogQueries(store).tab_counts()

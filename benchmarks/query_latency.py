@@ -40,7 +40,7 @@ def cli_ms(*args: str, repeat: int = 3) -> float:
 
 
 def measure(data: Path) -> dict[str, float]:
-    queries = LogQueries(data)
+    queries = LogQueries(Store(data))
     flow = queries.flow_groups().flow_name.iloc[0]
     some_id = queries.failures().execution_id.iloc[0]
     figures = {
@@ -73,9 +73,9 @@ def main() -> None:
         from dashboard.demo import generate_history
 
         start = time.perf_counter()
-        count = generate_history(args.data, days=args.days, per_day=args.per_day, seed=args.seed)
+        count = generate_history(Store(args.data), days=args.days, per_day=args.per_day, seed=args.seed)
         print(f"generated {count:,} executions in {time.perf_counter() - start:.1f} s")
-    counts = LogQueries(args.data).tab_counts()
+    counts = LogQueries(Store(args.data)).tab_counts()
     files = len(list(args.data.glob("*/day=*/*.parquet")))
     print(f"{counts['all']:,} executions, {files} files")
     before = measure(args.data)

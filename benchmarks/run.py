@@ -84,7 +84,7 @@ def run(scale: str, workdir: Path, seed: int, write_md: bool) -> str:
     work = workdir / scale
     work.mkdir(parents=True, exist_ok=True)
     parquet, db, facts = prepare(work, executions, seed)
-    queries = LogQueries(parquet)
+    queries = LogQueries(Store(parquet))
     flow = queries.flow_groups().flow_name.iloc[0]
     sample = queries.executions(tab="completed", limit=2000).execution_id.tolist()
     rng = random.Random(seed)

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from dashboard.queries import LogQueries
+from dashboard.store import Store
 
 MARK = "search"
 
@@ -66,7 +67,7 @@ def main() -> None:
     parser.add_argument("--record", action="store_true", help="write the table into BENCHMARKS.md")
     args = parser.parse_args()
 
-    probe = LogQueries(args.data)
+    probe = LogQueries(Store(args.data))
     days = probe.store.days("executions")
     executions = probe.tab_counts()["all"]
     last = dt.datetime.combine(days[-1] + dt.timedelta(days=1), dt.time(), dt.UTC)
@@ -74,8 +75,8 @@ def main() -> None:
     rows = []
     for kind, text in searches(probe):
         for label, since in ranges.items():
-            cold = timed(LogQueries(args.data), text, since)
-            queries = LogQueries(args.data)
+            cold = timed(LogQueries(Store(args.data)), text, since)
+            queries = LogQueries(Store(args.data))
             page_queries(queries, text, since)
             after_write, warm = [], []
             for _ in range(args.repeat):

@@ -81,7 +81,7 @@ class Flowlogs:
 
     def __init__(self, root: Path):
         self.root = root
-        self.queries = LogQueries(root)
+        self.queries = LogQueries(Store(root))
         self.store = self.queries.store
 
     def page_open(self):

@@ -51,7 +51,7 @@ class AuditLog:
 
     def entries(self) -> list[dict]:
         """Every entry, oldest first, as `record` returned it."""
-        rows = self.store.read_rows("audit", self.store.files("audit"))
+        rows = self.store.read(lambda: self.store.read_rows("audit", self.store.files("audit")))
         entries = []
         for row in sorted(rows.to_pylist(), key=lambda r: r["at"]):
             entry = {"at": row["at"].astimezone(dt.UTC).isoformat().replace("+00:00", "Z")}

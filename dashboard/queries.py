@@ -427,7 +427,8 @@ class LogQueries:
         where, params = self._where(Tab.ALL, since, until, flow_name)
         narrowed = self._narrowed(since, until, search, cause)
         if narrowed is not None:
-            rolled, live, params["matched"] = SPECS["rollups"].arrow_schema.empty_table().drop(["described"]), [], narrowed
+            rolled = SPECS["rollups"].arrow_schema.empty_table().drop(["described"])
+            live, params["matched"] = [], narrowed
         else:
             rolled, live = self._split_days(since, until, "rollups")
         params["rollups"] = rolled

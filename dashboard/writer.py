@@ -21,6 +21,7 @@ from __future__ import annotations
 import atexit
 import datetime as dt
 import logging
+import re
 import threading
 import time
 import weakref
@@ -75,8 +76,10 @@ def describe_write_error(error: Exception) -> str:
         if error.errno and f"[Errno {error.errno}]" not in reason:
             reason = f"[Errno {error.errno}] {reason}"
         return f"{reason} at {error.filename}" if error.filename else reason
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__
+    # delta-rs chains its causes on lines of their own ("↳ No space left on device (os error 28)")
+    lines = [re.sub(r"\x1b\[[0-9;]*m|^[\s↳]+", "", line).strip() for line in str(error).splitlines()]
+    lines = [line for line in lines if line]
+    return ": ".join(lines) if lines else type(error).__name__
 
 
 def _row_bytes(row: dict) -> int:

@@ -10,6 +10,7 @@ import json
 import uuid
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from dashboard.schema import Event, parse_event
@@ -69,12 +70,89 @@ def parsed(event: dict) -> Event:
     return parse_event(line(event))
 
 
-def parquet_ids(root: str | Path) -> dict[Path, set[str]]:
-    """Every visible Parquet file under root with the execution ids it holds (none for files
-    without that column, e.g. aggregates)."""
+def _fs_and_root(location: str | Path):
+    """(an fsspec filesystem, the root path in it) of a data location."""
+    import fsspec
+
+    text = str(location)
+    if "://" not in text:
+        return fsspec.filesystem("file"), str(Path(text).absolute())
+    protocol, rest = text.split("://", 1)
+    return fsspec.filesystem(protocol, use_listings_cache=False), rest.rstrip("/")
+
+
+def files_under(location: str | Path) -> dict[str, bytes]:
+    """Every file under a data location (a folder or an object-store URL), by its path below it."""
+    fs, root = _fs_and_root(location)
+    if not fs.exists(root):
+        return {}
+    return {path[len(root) + 1:]: fs.cat_file(path) for path in sorted(fs.find(root))}
+
+
+def parquet_ids(location: str | Path) -> dict[str, set[str]]:
+    """Every data file (Parquet, not the tables' logs) under a location with the execution ids it
+    holds (none for files without that column, e.g. aggregates), by its path below the location."""
     found = {}
-    for path in sorted(Path(root).rglob("*.parquet")):
-        with pq.ParquetFile(path) as parquet:
-            table = parquet.read(columns=["execution_id"] if "execution_id" in parquet.schema_arrow.names else [])
-        found[path] = set(table.column(0).to_pylist()) if table.num_columns else set()
+    for path, data in files_under(location).items():
+        if path.endswith(".parquet") and "_delta_log/" not in path:
+            with pq.ParquetFile(pa.BufferReader(data)) as parquet:
+                names = parquet.schema_arrow.names
+                table = parquet.read(columns=["execution_id"] if "execution_id" in names else [])
+            found[path] = set(table.column(0).to_pylist()) if table.num_columns else set()
     return found
+
+
+def log_texts(location: str | Path) -> dict[str, str]:
+    """The tables' logs as text: commits as they are, checkpoints read out (statistics included)."""
+    texts = {}
+    for path, data in files_under(location).items():
+        if "_delta_log/" not in path:
+            continue
+        if path.endswith(".parquet"):
+            texts[path] = json.dumps(pq.read_table(pa.BufferReader(data)).to_pylist(), default=str)
+        else:
+            texts[path] = data.decode("utf-8", "replace")
+    return texts
+
+
+def assert_gone(location: str | Path, ids, phones=()) -> None:
+    """No data file (but the audit log's, which names what was deleted) and no log entry holds
+    these ids or phone numbers."""
+    ids, phones = set(ids), set(phones)
+    for path, held in parquet_ids(location).items():
+        if not path.startswith("audit/"):
+            assert not held & ids, f"{path} still holds {held & ids}"
+    for path, text in log_texts(location).items():
+        if not path.startswith("audit/"):
+            leaked = {x for x in ids | phones if json.dumps(x)[1:-1] in text}
+            assert not leaked, f"{path} still holds {leaked}"
+
+
+def live_rows(location: str | Path) -> dict[str, int]:
+    """Rows in the live files of each table (what readers see), pending included: a duplicate
+    would show here."""
+    from dashboard.store import Store
+
+    store = Store(str(location))
+    counts = {}
+    for name in ("executions", "steps", "pending_executions", "pending_steps"):
+        files = store.files(name)
+        if files:
+            counts[name] = sum(pq.ParquetFile(pa.BufferReader(files_under_one(f))).metadata.num_rows for f in files)
+    return counts
+
+
+def files_under_one(uri: str) -> bytes:
+    fs, path = _fs_and_root(uri)
+    return fs.cat_file(path)
+
+
+def stray_files(location: str | Path) -> list[str]:
+    """Data files no table lists: what a failed write left behind (there must be none)."""
+    from dashboard.store import Store
+
+    store = Store(str(location))
+    live = {f for name in store.tables for f in store.files(name)}
+    prefix = store.root + "/"
+    return [path for path in files_under(location) if path.endswith(".parquet") and "_delta_log/" not in path
+            and not path.startswith("quarantine/") and prefix + path not in live]

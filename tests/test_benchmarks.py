@@ -5,6 +5,7 @@ import datetime as dt
 from benchmarks import run
 from benchmarks.generate import generate
 from dashboard.queries import LogQueries
+from dashboard.store import Store
 
 
 def test_benchmark_runs_end_to_end_at_tiny_scale(tmp_path):
@@ -22,7 +23,7 @@ def test_generated_history_is_reproducible(tmp_path):
     today = dt.date(2026, 11, 20)
     for name in ("a", "b"):
         generate(tmp_path / name, 600, days=3, seed=7, today=today)
-    a, b = LogQueries(tmp_path / "a"), LogQueries(tmp_path / "b")
+    a, b = LogQueries(Store(tmp_path / "a")), LogQueries(Store(tmp_path / "b"))
     assert a.tab_counts() == b.tab_counts() and a.tab_counts()["all"] == 600
     assert a.token_usage("model").equals(b.token_usage("model"))
     assert len(a.token_usage("day")) == 3

@@ -25,7 +25,7 @@ class Engine:
 
     def __init__(self, root):
         self.now = T0
-        self.recorder = Recorder(Writer(Store(root, fsync=False), flush_interval=None), clock=lambda: self.now)
+        self.recorder = Recorder(Writer(Store(root), flush_interval=None), clock=lambda: self.now)
 
     def run(self, start: dt.datetime, steps: list[dict], *, flow: str = FLOW, phone: str | None = None,
             cancel: bool = False) -> str:
@@ -67,7 +67,7 @@ def shipping_flow(*, variables: dict, to: str, fail: str | None = None, send_ms:
 @pytest.fixture
 def store(tmp_path):
     engine = Engine(tmp_path / "logs")
-    yield engine, LogQueries(tmp_path / "logs")
+    yield engine, LogQueries(Store(tmp_path / "logs"))
     engine.close()
 
 

@@ -90,7 +90,7 @@ def test_concurrent_writers_compaction_retention_and_reader(data_root: Path, sub
             1000 * p + chunk for p in range(WRITERS) for chunk in range(0, RUNS, 20) if chunk % 100 == 40),
     }
     assert len(expected["old_steps"]) == 2 + late_steps
-    queries = LogQueries(data_root)
+    queries = LogQueries(Store(data_root))
     assert answers(queries) == expected
     removed = {f"old-{i}" for i in range(20)}
     for path, held in parquet_ids(data_root).items():

@@ -43,13 +43,13 @@ SPEC_CAUSES = {FailureCause.WHATSAPP_CONNECTION, FailureCause.INVALID_PHONE, Fai
 def history(tmp_path_factory):
     root = tmp_path_factory.mktemp("history")
     reported: list[int] = []
-    count = generate_history(root, days=DAYS, per_day=PER_DAY, seed=SEED, now=NOW, progress=reported.append)
+    count = generate_history(Store(root), days=DAYS, per_day=PER_DAY, seed=SEED, now=NOW, progress=reported.append)
     return root, count, reported
 
 
 @pytest.fixture(scope="module")
 def executions(history) -> pd.DataFrame:
-    return LogQueries(history[0]).executions(limit=10**6)
+    return LogQueries(Store(history[0])).executions(limit=10**6)
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +63,8 @@ def steps(history) -> pd.DataFrame:
 
 def test_same_seed_and_now_give_identical_data(history, steps, tmp_path):
     again = tmp_path / "again"
-    generate_history(again, days=DAYS, per_day=PER_DAY, seed=SEED, now=NOW)
-    first, second = LogQueries(history[0]), LogQueries(again)
+    generate_history(Store(again), days=DAYS, per_day=PER_DAY, seed=SEED, now=NOW)
+    first, second = LogQueries(Store(history[0])), LogQueries(Store(again))
     pd.testing.assert_frame_equal(first.executions(limit=10**6), second.executions(limit=10**6))
     for by in ("day", "flow", "node", "model"):
         pd.testing.assert_frame_equal(first.token_usage(by), second.token_usage(by))
@@ -76,8 +76,8 @@ def test_same_seed_and_now_give_identical_data(history, steps, tmp_path):
 
 
 def test_another_seed_gives_other_data(executions, tmp_path):
-    generate_history(tmp_path, days=2, per_day=PER_DAY, seed=SEED + 1, now=NOW)
-    other = LogQueries(tmp_path).executions(limit=10**6)
+    generate_history(Store(tmp_path), days=2, per_day=PER_DAY, seed=SEED + 1, now=NOW)
+    other = LogQueries(Store(tmp_path)).executions(limit=10**6)
     assert not set(other.execution_id) & set(executions.execution_id)
 
 
@@ -141,7 +141,7 @@ def test_every_flow_shape_appears_with_its_trigger(executions, steps):
 
 
 def test_failures_cover_the_help_page_causes_at_plausible_rates(history, executions):
-    failures = LogQueries(history[0]).failures()
+    failures = LogQueries(Store(history[0])).failures()
     causes = failures.cause.value_counts()
     assert SPEC_CAUSES <= set(causes.index)
     share = len(failures) / len(executions)
@@ -156,7 +156,7 @@ def test_failures_cover_the_help_page_causes_at_plausible_rates(history, executi
 
 
 def test_an_invalid_phone_step_holds_the_bad_contact(history):
-    failures = LogQueries(history[0]).failures()
+    failures = LogQueries(Store(history[0])).failures()
     phone_failures = failures[failures.error.str.startswith("Invalid phone number")]
     assert len(phone_failures)
     for row in phone_failures.itertuples():
@@ -222,7 +222,7 @@ def test_run_live_produces_running_executions_and_stops_cleanly(tmp_path):
         run_live(tmp_path, seed=3, rate=4.0, stop=stop, long_running_share=0.3)))
     live.start()
     try:
-        queries = LogQueries(tmp_path)
+        queries = LogQueries(Store(tmp_path))
         deadline = time.monotonic() + 3.0
         seen_running = False
         while time.monotonic() < deadline:
@@ -233,7 +233,7 @@ def test_run_live_produces_running_executions_and_stops_cleanly(tmp_path):
         stop.set()
         live.join(timeout=15)
     assert not live.is_alive()
-    executions = LogQueries(tmp_path).executions(limit=10**6)
+    executions = LogQueries(Store(tmp_path)).executions(limit=10**6)
     assert result[0] == len(executions) > 0
     assert set(executions.status) <= set(FINAL_STATUSES)
     stopped = executions[executions.error == LIVE_STOP_REASON]
@@ -243,6 +243,6 @@ def test_run_live_produces_running_executions_and_stops_cleanly(tmp_path):
 
 def test_today_has_its_partition_just_after_midnight(tmp_path):
     just_after = dt.datetime(2026, 3, 15, 0, 5, tzinfo=dt.timezone.utc)
-    generate_history(tmp_path, days=3, per_day=5, now=just_after)
+    generate_history(Store(tmp_path), days=3, per_day=5, now=just_after)
     assert Store(tmp_path).days()[-1] == just_after.date()
-    assert (LogQueries(tmp_path).executions(limit=100).finished_at <= just_after).all()
+    assert (LogQueries(Store(tmp_path)).executions(limit=100).finished_at <= just_after).all()

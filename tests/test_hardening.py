@@ -25,9 +25,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import msgspec
-import pyarrow.parquet as pq
 import pytest
-from factories import UTC, finished, line, parsed, started, step
+from factories import UTC, finished, line, live_rows, parsed, started, step, stray_files
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -35,7 +34,7 @@ from dashboard.ingest import IngestReport, OversizedLine, ingest_lines, ingest_s
 from dashboard.queries import LogQueries, parse_json_field
 from dashboard.recorder import Recorder
 from dashboard.schema import MAX_FIELD_BYTES, MIN_FIELD_BYTES, EventError, cut_utf8, limit_payload, parse_event
-from dashboard.store import Store, new_id
+from dashboard.store import Store
 from dashboard.writer import WriteFailed, Writer
 
 T0 = dt.datetime(2026, 11, 18, 9, 0, tzinfo=UTC)
@@ -49,7 +48,7 @@ def flowlogs(*args: str, env: dict | None = None, stdin: str | None = None) -> s
 
 
 def ingest(root: Path, events: list[dict], **writer_options) -> IngestReport:
-    with Writer(root, flush_interval=None, **writer_options) as writer:
+    with Writer(Store(root), flush_interval=None, **writer_options) as writer:
         return ingest_lines([line(e).encode() for e in events], writer)
 
 
@@ -79,7 +78,7 @@ def test_payload_fields_over_1_mb_are_stored_cut_at_a_character_boundary_with_a_
     report = ingest(data_root, events)
     assert report.ok and report.accepted == 3 and report.truncated == 6
 
-    record = LogQueries(data_root).execution("big")
+    record = LogQueries(Store(data_root)).execution("big")
     (stored,) = record["steps"]
     payload_text = json.dumps(payload)
     for field, original in (("ai_reply", reply), ("system_prompt", prompt), ("error", error)):
@@ -107,7 +106,7 @@ def test_payload_fields_over_1_mb_are_stored_cut_at_a_character_boundary_with_a_
     assert utf8_len(record["error"]) <= MAX_FIELD_BYTES
 
     # The queries and the command line read the cut values like any other.
-    failures = LogQueries(data_root).failures()
+    failures = LogQueries(Store(data_root)).failures()
     assert failures.execution_id.tolist() == ["big"]
     shown = flowlogs("show", "big", "--json", "--data", str(data_root))
     assert shown.returncode == 0, shown.stderr
@@ -119,24 +118,22 @@ def test_the_field_limit_is_set_per_writer_and_per_recorder(tmp_path: Path):
     limit = 4096
     text = "ü" * 5000  # 10,000 bytes
     assert ingest(tmp_path / "writer", [started("w", T0), step("w", 0, T0, error=text)], max_field_bytes=limit).ok
-    (stored,) = LogQueries(tmp_path / "writer").execution("w")["steps"]
+    (stored,) = LogQueries(Store(tmp_path / "writer")).execution("w")["steps"]
     assert stored["error"] == "ü" * 2048 and note("error", 10_000, 4096, limit) in stored["warnings"]
 
-    with Recorder(tmp_path / "recorder", max_field_bytes=limit) as recorder:
+    with Recorder.open(tmp_path / "recorder", max_field_bytes=limit) as recorder:
         with recorder.execution("Recorded", execution_id="r") as run:
             with run.step("AI Response", "ai_response", input={"text": text}) as ai:
                 ai.ai(model="gpt-4o-mini", user_prompt="short", reply=text, prompt_tokens=3, completion_tokens=4)
                 ai.warn("model was slow")
-    (recorded,) = LogQueries(tmp_path / "recorder").execution("r")["steps"]
+    (recorded,) = LogQueries(Store(tmp_path / "recorder")).execution("r")["steps"]
     assert recorded["ai_reply"] == "ü" * 2048 and recorded["user_prompt"] == "short"
     assert recorded["warnings"][0] == "model was slow"
     assert [w.split(":")[0] for w in recorded["warnings"][1:]] == ["ai_reply truncated", "input truncated"]
     assert parse_json_field(recorded["input"]).startswith('{"text":"üü')
 
     with pytest.raises(ValueError, match="at least"):
-        Writer(tmp_path / "x", max_field_bytes=MIN_FIELD_BYTES - 1)
-    with pytest.raises(ValueError, match="on the Writer"):
-        Recorder(Writer(tmp_path / "x"), max_field_bytes=limit)
+        Writer(Store(tmp_path / "x"), max_field_bytes=MIN_FIELD_BYTES - 1)
 
 
 def test_cli_ingest_takes_the_field_limit_as_an_option_or_from_the_environment(tmp_path: Path):
@@ -146,12 +143,12 @@ def test_cli_ingest_takes_the_field_limit_as_an_option_or_from_the_environment(t
     by_option = flowlogs("ingest", "--data", str(tmp_path / "a"), "--max-field-bytes", "1000", str(events))
     assert by_option.returncode == 0, by_option.stderr
     assert "cut 1 payload fields over 1,000 bytes" in by_option.stderr
-    assert LogQueries(tmp_path / "a").execution("c")["steps"][0]["ai_reply"] == "r" * 1000
+    assert LogQueries(Store(tmp_path / "a")).execution("c")["steps"][0]["ai_reply"] == "r" * 1000
 
     by_env = flowlogs("ingest", "--data", str(tmp_path / "b"), str(events),
                       env={**os.environ, "FLOWLOGS_MAX_FIELD_BYTES": "2000"})
     assert by_env.returncode == 0, by_env.stderr
-    assert LogQueries(tmp_path / "b").execution("c")["steps"][0]["ai_reply"] == "r" * 2000
+    assert LogQueries(Store(tmp_path / "b")).execution("c")["steps"][0]["ai_reply"] == "r" * 2000
 
     too_small = flowlogs("ingest", "--data", str(tmp_path / "c"), "--max-field-bytes", "10", str(events),
                          env={**os.environ, "COLUMNS": "200"})
@@ -254,12 +251,12 @@ def test_a_line_over_the_cap_is_rejected_and_read_away_in_bounded_memory(data_ro
         [before[0].encode() + b"\n", huge, after[0].encode() + b"\n", after[1].encode() + b"\n"]
     assert peak < 8 * cap, f"reading a {huge:,}-byte line peaked at {peak:,} bytes"  # a few copies of the cap
 
-    with Writer(data_root, flush_interval=None) as writer:
+    with Writer(Store(data_root), flush_interval=None) as writer:
         stream = io.BufferedReader(GeneratedStream(huge_line_pieces(before, huge, after)))
         report = ingest_stream(stream, writer, max_line_bytes=cap)
     assert report.accepted == 3
     assert [str(r) for r in report.rejected] == [f"line 2: line is {huge:,} bytes, over the limit of {cap:,}"]
-    assert LogQueries(data_root).execution("before")["status"] == "completed"
+    assert LogQueries(Store(data_root)).execution("before")["status"] == "completed"
 
     exact = [b"a" * cap, b"b" * (cap + 1), b"c" * cap + b"\n"]  # the line break does not count
     assert [len(x) for x in read_lines(io.BytesIO(b"\n".join(exact)), cap)] == [cap + 1, cap + 1, cap + 1]
@@ -294,7 +291,7 @@ def test_cli_ingest_rejects_a_300_mb_line_from_stdin_without_holding_it(tmp_path
     big, big_rss = run(tmp_path / "big", huge_line_pieces(before, huge, after))
     assert small.returncode == big.returncode == 1  # the over-long line was rejected
     assert f"line 2: line is {huge:,} bytes, over the limit of {MB:,}" in big.stderr.splitlines()
-    assert LogQueries(tmp_path / "big").execution("piped")["status"] == "completed"
+    assert LogQueries(Store(tmp_path / "big")).execution("piped")["status"] == "completed"
     assert big_rss < small_rss + 64 * MB, f"peak RSS {big_rss:,} bytes against {small_rss:,} for a small input"
     print(f"flowlogs ingest peak RSS: {small_rss / MB:.0f} MB on a small input, "
           f"{big_rss / MB:.0f} MB with a {huge / MB:.0f} MB line")
@@ -317,25 +314,21 @@ def payload_events(days: int, steps: int, payload_bytes: int, seed: int = 1) -> 
 
 
 def rows_on_disk(root: Path) -> dict[str, int]:
-    """Rows in the visible files of each dataset, pending included: a duplicate would show here."""
-    counts: dict[str, int] = {}
-    for path in root.rglob("*.parquet"):
-        dataset = path.relative_to(root).parts[0]
-        counts[dataset] = counts.get(dataset, 0) + pq.ParquetFile(path).metadata.num_rows
-    return counts
+    """Rows in the live files of each table, pending included: a duplicate would show here."""
+    return live_rows(root)
 
 
 def assert_stored_exactly(root: Path, events: list[dict]) -> None:
     steps = sum(e["type"] == "step_finished" for e in events)
     assert rows_on_disk(root) == {"executions": len(events) - steps, "steps": steps}, "lost or duplicated rows"
-    queries = LogQueries(root)
+    queries = LogQueries(Store(root))
     runs = [e for e in events if e["type"] == "execution_started"]
     assert queries.tab_counts()["completed"] == len(runs)
     for run in runs:
         record = queries.execution(run["execution_id"])
         assert [s["index"] for s in record["steps"]] == list(range(len(record["steps"])))
         assert len(record["steps"]) == sum(e.get("execution_id") == run["execution_id"] for e in events) - 2
-    assert not list((root / "_staging").glob("*")), "a failed flush left a staged file behind"
+    assert stray_files(root) == [], "a failed flush left a file behind"
 
 
 @contextmanager
@@ -370,7 +363,7 @@ def test_a_full_disk_fails_the_flush_keeps_the_events_and_retries_store_each_onc
     with small_tmpfs(tmp_path / "disk", "2m") as disk:
         root = disk / "logs"
         events = payload_events(days=6, steps=12, payload_bytes=3000)
-        writer = Writer(root, flush_interval=None, max_rows=1_000_000)
+        writer = Writer(Store(root), flush_interval=None, max_rows=1_000_000)
         filler = disk / "filler"
         fill(filler)
         for event in events:
@@ -426,7 +419,7 @@ def test_a_read_only_data_directory_fails_the_flush_and_keeps_the_events(tmp_pat
     later += [step("run-1", 3, T0 + dt.timedelta(days=1))]  # a step of an execution stored before
     with small_tmpfs(tmp_path / "disk", "16m") as disk:
         root = disk / "logs"
-        writer = Writer(root, flush_interval=None)
+        writer = Writer(Store(root), flush_interval=None)
         for event in first:
             writer.write(parsed(event))
         writer.flush()
@@ -440,7 +433,7 @@ def test_a_read_only_data_directory_fails_the_flush_and_keeps_the_events(tmp_pat
             assert f"could not write to the data directory {root}: " in str(failed.value)
             assert "Read-only file system" in str(failed.value)
             assert failed.value.kept == writer.buffered() == len(later)
-            assert LogQueries(root).tab_counts()["all"] == 2  # readers go on meanwhile
+            assert LogQueries(Store(root)).tab_counts()["all"] == 2  # readers go on meanwhile
         finally:
             subprocess.run(["mount", "-o", "remount,rw", str(disk)], check=True)
         writer.flush()
@@ -452,11 +445,12 @@ def test_a_read_only_data_directory_fails_the_flush_and_keeps_the_events(tmp_pat
 FILE_SIZE_LIMITED_WRITER = textwrap.dedent("""
     import json, resource, signal, sys
     from dashboard.schema import parse_event
+    from dashboard.store import Store
     from dashboard.writer import WriteFailed, Writer
 
     root, source, limit = sys.argv[1], sys.argv[2], int(sys.argv[3])
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit then fails with EFBIG, not a kill
-    writer = Writer(root, flush_interval=None, max_rows=1_000_000)
+    writer = Writer(Store(root), flush_interval=None, max_rows=1_000_000)
     for text in open(source, "rb"):
         writer.write(parse_event(text))
     soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
@@ -495,14 +489,13 @@ def test_a_file_size_limit_fails_the_flush_and_a_retry_stores_each_event_once(tm
 HOSTILE_NAMES = ["../../x", "/etc/passwd", "a/b", "..", ".", "C:\\x", "a\x00b", "day=2026-11-18", "*.parquet",
                  "~root/.ssh", "%2e%2e%2f", "\\\\server\\share", "con", " ", "ids/../../../../tmp/evil"]
 
+TABLES = r"(executions|steps|deletions|rollups|token_rollups|pending_executions|pending_steps|audit|quarantined)"
 DATA_LAYOUT = re.compile(
-    r"(quarantine(/|$))?((executions|steps|tombstones|rollups|token_rollups)(/day=\d{4}-\d{2}-\d{2}"
-    r"(/(part|compact)-[0-9a-f-]{36}\.parquet)?)?)?"
-    r"|pending(/(executions|steps)(/part-[0-9a-f-]{36}\.parquet)?)?"
-    r"|_meta(/(changes|horizon|quarantine\.jsonl|audit\.jsonl))?"
+    rf"(quarantine(/|$))?({TABLES}(/day=\d{{4}}-\d{{2}}-\d{{2}}"
+    r"(/(part|compact)-([0-9a-f]{16}-)?[0-9a-f-]{36}\.parquet)?)?)?"
+    rf"|{TABLES}/_delta_log(/(\d{{20}}\.(json|checkpoint\.parquet)|_last_checkpoint))?"
+    r"|_meta(/horizon)?"
     r"|prices\.toml"
-    r"|_locks(/(day=\d{4}-\d{2}-\d{2}|pending)\.lock)?"
-    r"|_staging"
 )
 
 
@@ -519,12 +512,12 @@ def test_untrusted_ids_and_names_are_stored_as_text_and_never_become_paths(tmp_p
         ]
         events.append(step(f"{name}/pending", 0, at, node_name=name))  # no start: waits in pending/
     assert ingest(root, events).ok
-    with Recorder(root) as recorder:  # the recorder's own way in
+    with Recorder.open(root) as recorder:  # the recorder's own way in
         with recorder.execution(HOSTILE_NAMES[0], flow_id=HOSTILE_NAMES[1], execution_id="../recorded") as run:
             with run.step(HOSTILE_NAMES[2], HOSTILE_NAMES[3], node_id=HOSTILE_NAMES[4]):
                 pass
 
-    queries = LogQueries(root)
+    queries = LogQueries(Store(root))
     for name in HOSTILE_NAMES:
         record = queries.execution(name)
         assert (record["execution_id"], record["flow_id"], record["flow_name"], record["error"]) == (name,) * 4
@@ -540,11 +533,11 @@ def test_untrusted_ids_and_names_are_stored_as_text_and_never_become_paths(tmp_p
     store.delete_execution("../../x")
     assert queries.execution("../../x") is None and queries.execution("/etc/passwd") is not None
     store.apply_retention(days=2, today=T0.date() + dt.timedelta(days=2))
-    corrupt = store.day_dir("executions", T0.date() + dt.timedelta(days=2)) / f"part-{new_id()}.parquet"
-    corrupt.write_bytes(b"PAR1 not parquet")
+    (corrupt,) = store.files("executions", [T0.date() + dt.timedelta(days=2)])
+    Path(corrupt).write_bytes(b"PAR1 not parquet")
     assert queries.execution("/etc/passwd")["flow_name"] == "/etc/passwd"  # the read moves the file aside
     (moved,) = store.quarantined()
-    assert Path(moved["moved_to"]) == root / "quarantine" / corrupt.relative_to(root)
+    assert Path(moved["moved_to"]) == root / "quarantine" / Path(corrupt).relative_to(root)
 
     inside = sorted(str(p.relative_to(root)) for p in root.rglob("*"))
     strays = [p for p in inside if not DATA_LAYOUT.fullmatch(p)]

@@ -20,6 +20,7 @@ from factories import UTC, finished, line, parquet_ids, started, step
 
 from dashboard.ingest import IngestReport, ingest_lines
 from dashboard.queries import LogQueries
+from dashboard.store import Store
 from dashboard.writer import Writer
 
 # The three examples of EVENTS.md, verbatim (each one JSON line).
@@ -46,7 +47,7 @@ T0 = dt.datetime(2026, 11, 18, 9, 0, tzinfo=UTC)
 
 def ingest(root: Path, lines: list[str]) -> IngestReport:
     """One ingest run, as one process: its own writer, flushed (acknowledged) at the end."""
-    with Writer(root, flush_interval=None) as writer:
+    with Writer(Store(root), flush_interval=None) as writer:
         return ingest_lines([text.encode() for text in lines], writer)
 
 
@@ -70,7 +71,7 @@ def sample_lines() -> list[str]:
 
 def answers(root: Path) -> dict:
     """Everything a user can see of the store, without the clock-dependent duration of running runs."""
-    queries = LogQueries(root)
+    queries = LogQueries(Store(root))
     executions = queries.executions(limit=1000)
     details = {}
     for x in sorted(executions.execution_id):
@@ -92,7 +93,7 @@ def test_events_md_examples_are_stored_under_the_day_the_execution_started(data_
     report = ingest(data_root, EVENTS_MD_LINES)
     assert report.ok and report.accepted == 3 and not report.rejected
 
-    queries = LogQueries(data_root)
+    queries = LogQueries(Store(data_root))
     record = queries.execution("e-001")
     assert record["status"] == "completed_with_errors"
     assert record["flow_name"] == "Support auto-reply"
@@ -150,7 +151,7 @@ def test_steps_sent_before_their_start_wait_and_then_show(data_root: Path):
     early.append(finished(x, T0 + dt.timedelta(minutes=1), "completed", messages_sent=2))
     report = ingest(data_root, [line(e) for e in early])
     assert report.ok and report.written.pending == 4
-    queries = LogQueries(data_root)
+    queries = LogQueries(Store(data_root))
     assert queries.execution(x) is None and queries.tab_counts()["all"] == 0  # nothing without its start
 
     assert ingest(data_root, [line(started(x, T0, flow_name="Late"))]).ok
@@ -210,7 +211,7 @@ def test_bad_lines_are_rejected_by_line_and_field_and_the_good_ones_stored(data_
     by_line = {r.line: r.reason for r in report.rejected}
     assert "500" in by_line[max(k for k, f in faults.items() if f == "flow_name")]  # says the limit
 
-    queries = LogQueries(data_root)
+    queries = LogQueries(Store(data_root))
     assert set(queries.executions().execution_id) == good
     for x in good:
         record = queries.execution(x)
@@ -242,7 +243,7 @@ def test_hostile_strings_are_stored_and_returned_verbatim(data_root: Path, tmp_p
     assert ingest(data_root, [line(e) for e in events]).ok
     assert sorted(p.name for p in tmp_path.iterdir()) == ["logs"]  # no id became a path outside the root
 
-    queries = LogQueries(data_root)
+    queries = LogQueries(Store(data_root))
     record = queries.execution(h["execution_id"])
     assert record["execution_id"] == h["execution_id"] and record["flow_name"] == h["flow_name"]
     assert record["flow_id"] == "f/../../etc" and record["error"] == h["error"]
@@ -286,7 +287,7 @@ def test_cli_ingest_reports_each_rejected_line_and_fails(tmp_path: Path):
     for number, field in faults.items():
         if field:
             assert reported[number].startswith(f"{field}: "), reported[number]
-    assert set(LogQueries(tmp_path / "from-file").executions().execution_id) == good
+    assert set(LogQueries(Store(tmp_path / "from-file")).executions().execution_id) == good
 
     from_stdin = flowlogs_ingest(tmp_path / "from-stdin", "-", stdin=events.read_text())
     assert from_stdin.returncode != 0

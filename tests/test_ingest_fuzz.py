@@ -190,7 +190,7 @@ def assert_report_matches_the_store(root: Path, all_lines: list[bytes], rejected
             assert (event.execution_id, None, str(event.status)) in executions
 
     # The queries read whatever was stored.
-    queries = LogQueries(root)
+    queries = LogQueries(Store(root))
     assert sum(queries.tab_counts().values()) >= 0
     queries.flow_groups()
     for execution_id in {r["execution_id"] for r in rows["executions"] if r["started_at"] is not None}:
@@ -203,7 +203,7 @@ def test_ingest_lines_never_crashes_and_stores_exactly_the_lines_it_accepts(all_
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "logs"
         # no fsync: the property is about what is stored, not about durability (tests/test_writer_crash.py)
-        with Writer(Store(root, fsync=False), flush_interval=None, max_rows=max_rows,
+        with Writer(Store(root), flush_interval=None, max_rows=max_rows,
                     max_field_bytes=FIELD_LIMIT) as writer:
             report = ingest_lines(all_lines, writer, max_line_bytes=LINE_LIMIT)
         rejected = {r.line for r in report.rejected}

@@ -14,6 +14,7 @@ from nbclient import NotebookClient
 from dashboard.demo import generate_history
 from dashboard.queries import LogQueries
 from dashboard.reports import GROUP_KEYS
+from dashboard.store import Store
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 FIGURE_MIMES = {"application/vnd.holoviews_exec.v0+json", "application/vnd.bokehjs_exec.v0+json"}
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> Path:
     data = tmp_path_factory.mktemp("notebooks") / "logs"
-    generate_history(data, days=DAYS, per_day=PER_DAY, seed=1)
+    generate_history(Store(data), days=DAYS, per_day=PER_DAY, seed=1)
     return data
 
 
@@ -81,7 +82,7 @@ def test_committed_notebooks_are_clean_and_parameterised(name):
 
 def test_failures_notebook_walks_through_a_failed_execution(demo, tmp_path):
     nb = run("explore_failures.ipynb", tmp_path / "cwd", data_dir=str(demo))
-    failures = LogQueries(demo).failures()
+    failures = LogQueries(Store(demo)).failures()
     assert len(failures) > 0, "the demo data has failures to explore"
     assert marker(nb, "failure_count") == len(failures)
     assert "Traceback" not in stderr(nb)
@@ -96,7 +97,7 @@ def test_failures_notebook_walks_through_a_failed_execution(demo, tmp_path):
     rendered = "".join(o.get("data", {}).get("text/html", "") for o in panel_cell.outputs)
     assert execution_id in rendered, "the detail panel shows the chosen execution, loaded"
 
-    record = LogQueries(demo).execution(execution_id)
+    record = LogQueries(Store(demo)).execution(execution_id)
     failing = next(s for s in record["steps"] if s["status"] == "failed")
     assert f"error: {failing['error']}" in stdout(nb)
 
@@ -112,7 +113,7 @@ def test_token_notebook_writes_demo_data_when_empty_and_agrees_with_the_store(tm
     nb = run("token_usage.ipynb", cwd, data_dir=str(data), demo_days=DAYS, demo_per_day=PER_DAY,
              report_dir="exports")
     assert "writing 10 days of demo history" in stdout(nb)
-    logs = LogQueries(data)
+    logs = LogQueries(Store(data))
     expected = int(logs.token_usage("model")["total_tokens"].sum())
     assert expected > 0
     assert marker(nb, "total_tokens") == expected
@@ -128,11 +129,11 @@ def test_token_notebook_writes_demo_data_when_empty_and_agrees_with_the_store(tm
 
 
 def test_failures_notebook_runs_on_a_range_and_a_flow(demo, tmp_path):
-    failures = LogQueries(demo).failures()
+    failures = LogQueries(Store(demo)).failures()
     flow = failures["flow_name"].value_counts().index[0]
     day = str(failures[failures["flow_name"] == flow]["started_at"].iloc[0].date())
     nb = run("explore_failures.ipynb", tmp_path, data_dir=str(demo), since=day, until=day, flow_name=flow)
-    expected = LogQueries(demo).failures(since=dt.date.fromisoformat(day), until=dt.date.fromisoformat(day),
+    expected = LogQueries(Store(demo)).failures(since=dt.date.fromisoformat(day), until=dt.date.fromisoformat(day),
                                          flow_name=flow)
     assert marker(nb, "failure_count") == len(expected) > 0
     assert f"{flow} · " in stdout(nb)

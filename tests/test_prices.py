@@ -20,13 +20,12 @@ from dashboard.prices import (
     PriceFileError,
     Prices,
     format_money,
-    load_prices,
     parse_prices,
-    price_file_path,
     template_text,
 )
 from dashboard.recorder import Recorder
 from dashboard.reports import UNKNOWN_PRICE, TokenReport
+from dashboard.store import Location, Store
 from dashboard.writer import Writer
 
 
@@ -40,7 +39,7 @@ def logs(tmp_path) -> Path:
     """One execution with a priced model (gpt-4o-mini) and one without (local-llama-3)."""
     root = tmp_path / "logs"
     now = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.timezone.utc)
-    with Recorder(Writer(root, flush_interval=None), clock=lambda: now) as recorder:
+    with Recorder(Writer(Store(root), flush_interval=None), clock=lambda: now) as recorder:
         with recorder.execution("Support", trigger="manual") as run:
             with run.step("Answer", "ai_response") as step:
                 step.ai(model="gpt-4o-mini", prompt_tokens=1_000_000, completion_tokens=500_000)
@@ -94,7 +93,7 @@ def test_both_toml_spellings_and_a_currency():
 def test_a_malformed_file_names_the_file_the_line_and_the_key(tmp_path, text, expected):
     path = write(tmp_path / "prices.toml", text)
     with pytest.raises(PriceFileError) as caught:
-        PriceFile(path).load()
+        PriceFile.at(path).load()
     message = str(caught.value)
     assert message.startswith(f"price file {path}: ") and expected in message, message
 
@@ -106,33 +105,34 @@ def test_a_malformed_file_names_the_file_the_line_and_the_key(tmp_path, text, ex
 def test_the_data_directory_gets_the_template_on_first_use(logs):
     path = logs / "prices.toml"
     assert not path.exists()
-    prices = load_prices(logs)
-    assert path.read_text() == template_text() and prices.path == path and dict(prices.models) == DEFAULT_PRICES
+    prices = PriceFile.of(Location(logs)).load()
+    assert path.read_text() == template_text() and prices.path == str(path) and dict(prices.models) == DEFAULT_PRICES
     write(path, '[models]\n"local-llama-3" = { prompt = 1, completion = 1 }\n')
-    assert list(load_prices(logs).models) == ["local-llama-3"]  # the user's file is never overwritten
+    assert list(PriceFile.of(Location(logs)).load().models) == ["local-llama-3"]  # the user's file is never overwritten
 
 
 def test_no_data_directory_means_the_built_in_prices_and_no_file(tmp_path):
-    prices = PriceFile(tmp_path / "missing" / "prices.toml", default_location=True).load()
+    prices = PriceFile.of(Location(tmp_path / "missing")).load()
     assert prices.path is None and dict(prices.models) == DEFAULT_PRICES
     assert not (tmp_path / "missing").exists()
 
 
 def test_a_file_named_by_the_user_must_exist(tmp_path):
     with pytest.raises(PriceFileError, match="does not exist"):
-        PriceFile(tmp_path / "nope.toml").load()
+        PriceFile.at(tmp_path / "nope.toml").load()
 
 
 def test_explicit_path_beats_the_environment_which_beats_the_data_directory(tmp_path, monkeypatch):
-    assert price_file_path(tmp_path) == (tmp_path / "prices.toml", True)
+    location = Location(tmp_path)
+    assert (PriceFile.of(location).path, PriceFile.of(location).default_location) == (str(tmp_path / "prices.toml"), True)
     monkeypatch.setenv(PRICES_ENV, str(tmp_path / "env.toml"))
-    assert price_file_path(tmp_path) == (tmp_path / "env.toml", False)
-    assert price_file_path(tmp_path, tmp_path / "cli.toml") == (tmp_path / "cli.toml", False)
+    assert (PriceFile.of(location).path, PriceFile.of(location).default_location) == (str(tmp_path / "env.toml"), False)
+    assert PriceFile.of(location, tmp_path / "cli.toml").path == str(tmp_path / "cli.toml")
 
 
 def test_an_edit_is_read_again_and_a_fix_recovers(tmp_path):
     path = write(tmp_path / "prices.toml", "[models]\nm = { prompt = 1, completion = 2 }\n")
-    prices = PriceFile(path)
+    prices = PriceFile.at(path)
     first = prices.load()
     assert prices.load() is first  # unchanged: parsed once
     write(path, "[models]\nm = { prompt = 1, completion = 2 }\nn = { prompt = 3, completion = 4 }\n")

@@ -74,7 +74,7 @@ def test_json_payloads_are_masked_value_by_value_and_keep_their_other_data():
 def execution_record(tmp_path):
     """An execution written and read back the real way: recorder -> Parquet -> DuckDB."""
     root = tmp_path / "logs"
-    with Recorder(Writer(Store(root, fsync=False), flush_interval=None)) as recorder:
+    with Recorder(Writer(Store(root), flush_interval=None)) as recorder:
         with recorder.execution("Support auto-reply", trigger="incoming_message", phone="+4915112345678") as run:
             with run.step("Receive Message", "incoming_message", input={"from": "+4915112345678"}) as step:
                 step.output = {"text": "Where is my order #1042?"}
@@ -86,7 +86,7 @@ def execution_record(tmp_path):
             with run.step("Send Message", "send_message", input={"to": "+4915112345678",
                                                                   "text": "It left the roastery this morning."}):
                 run.message_sent()
-    return root, LogQueries(root).execution(run.execution_id)
+    return root, LogQueries(Store(root)).execution(run.execution_id)
 
 
 def test_a_viewer_gets_an_execution_without_prompts_replies_or_full_phone_numbers(execution_record):
@@ -124,7 +124,7 @@ def run_apart(coroutine):
 
 def test_the_page_source_of_a_viewer_redacts_every_result_of_the_shared_cached_source(execution_record):
     root, record = execution_record
-    shared = LogSource(root)
+    shared = LogSource(LogQueries(Store(root)))
     viewer = RedactedSource(shared, Privacy(mask_phones=True, hide_ai_text=True))
     rows, has_next = run_apart(viewer.executions_page("Support auto-reply", "all", 0, 25))
     assert not has_next and rows[0]["phone"] == "+49 151 ••• 678"

@@ -1,47 +1,114 @@
-"""A corrupt or foreign file in a partition: every other execution stays visible, the file
-is moved to quarantine/ and reported, not silently dropped."""
+"""Damaged files: a data file a table lists that cannot be read (garbage, cut short, bytes flipped
+mid-file with the footer intact) is moved to quarantine/ and reported, every other execution stays
+visible, and no command fails on it; a file no table lists (foreign, a directory) is never read."""
 
 import json
 import subprocess
 import sys
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from dashboard.demo import generate_history
 from dashboard.queries import LogQueries
 from dashboard.store import Store
 
 
-def test_corrupt_files_are_moved_aside_and_reported(tmp_path):
-    root = tmp_path / "logs"
-    generate_history(root, days=3, per_day=20, seed=4)
-    before = LogQueries(root).tab_counts()
-    tokens = LogQueries(root).token_usage("model").total_tokens.sum()
-    day = sorted((root / "executions").iterdir())[0].name
-    (root / "executions" / day / "part-garbage.parquet").write_text("not parquet at all")
-    (root / "steps" / day / "part-cut.parquet").write_bytes(b"PAR1" + b"\x00" * 64)  # cut short
+def flowlogs(*args, root):
+    result = subprocess.run([sys.executable, "-m", "dashboard.cli", *args, "--data", str(root)], capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, f"flowlogs {' '.join(args)}: {result.stderr}"
+    return result.stdout
 
-    queries = LogQueries(root)
-    assert queries.tab_counts() == before
-    assert queries.token_usage("model").total_tokens.sum() == tokens
-    moved = Store(root).quarantined()
-    assert sorted(m["file"].rsplit("/", 1)[1] for m in moved) == ["part-cut.parquet", "part-garbage.parquet"]
+
+def history(tmp_path, days=3) -> tuple[Path, Store]:
+    root = tmp_path / "logs"
+    store = Store(root)
+    generate_history(store, days=days, per_day=20, seed=4)
+    store.compact()
+    return root, store
+
+
+def flip_middle(path: str) -> None:
+    """Flip bytes in the middle of a file: its footer (schema, row groups) still reads."""
+    data = bytearray(Path(path).read_bytes())
+    start, end = len(data) // 4, len(data) // 4 + len(data) // 10  # well before the footer at the end
+    data[start:end] = bytes(b ^ 0xFF for b in data[start:end])
+    Path(path).write_bytes(bytes(data))
+    pq.ParquetFile(path)  # the footer is intact
+
+
+def test_unreadable_listed_files_are_moved_aside_and_reported(tmp_path):
+    root, store = history(tmp_path)
+    queries = LogQueries(store)
+    days = store.days()
+    before = queries.tab_counts()
+    Path(store.files("executions", [days[0]])[0]).write_text("not parquet at all")
+    cut = store.files("steps", [days[1]])[0]
+    Path(cut).write_bytes(Path(cut).read_bytes()[:64])  # cut short
+    flip_middle(store.files("steps", [days[2]])[0])
+
+    listed = queries.executions(limit=1000)  # day 0's executions are gone with their file; the rest is there
+    assert 0 < len(listed) < before["all"] and queries.tab_counts()["all"] == len(listed)
+    for record in listed.itertuples():
+        queries.execution(record.execution_id)  # every detail opens (a damaged steps file was moved aside)
+    moved = store.quarantined()
+    assert len(moved) == 3 and all(entry["reason"] for entry in moved)
     for entry in moved:
-        assert (root / "quarantine").exists() and entry["reason"]
-        assert not (root / entry["file"]).exists()
-    left = [p for p in root.rglob("part-*.parquet") if "quarantine" not in p.parts and p.name in
-            ("part-garbage.parquet", "part-cut.parquet")]
-    assert left == []  # gone from the data, kept aside in quarantine/
-
-    cli = [sys.executable, "-m", "dashboard.cli", "quarantine", "--json", "--data", str(root)]
-    listed = json.loads(subprocess.run(cli, check=True, capture_output=True, text=True).stdout)
-    assert len(listed) == 2
+        assert not Path(entry["file"]).exists() and Path(entry["moved_to"]).is_file()
+        assert entry["moved_to"].startswith(str(root / "quarantine"))
+    assert not set(store.files("steps")) & {entry["file"] for entry in moved}
+    listed = json.loads(flowlogs("quarantine", "--json", root=root))
+    assert len(listed) == 3
+    for command in (["counts"], ["executions"], ["failures"], ["tokens"], ["compact"], ["retention"]):
+        flowlogs(*command, root=root)
 
 
-def test_compaction_goes_on_past_a_corrupt_file(tmp_path):
+def test_foreign_files_and_directories_in_a_day_folder_are_never_read(tmp_path):
+    root, store = history(tmp_path, days=2)
+    before = LogQueries(store).tab_counts()
+    folder = Path(store.files("executions")[0]).parent
+    pq.write_table(pa.table({"execution_id": [1, 2], "started_at": ["yesterday", "today"]}),
+                   folder / "part-foreign.parquet")  # valid Parquet, another schema
+    (folder / "x.parquet").mkdir()
+    for command in (["counts", "--json"], ["executions"], ["compact"], ["flows"]):
+        flowlogs(*command, root=root)
+    assert LogQueries(store).tab_counts() == before
+    assert store.quarantined() == []
+
+
+def test_a_garbage_rollup_is_moved_aside_and_compaction_writes_it_again(tmp_path):
+    root, store = history(tmp_path, days=2)
+    queries = LogQueries(store)
+    before = (queries.tab_counts(), queries.token_usage("model").to_dict("records"))
+    for kind in ("rollups", "token_rollups"):
+        Path(store.files(kind)[0]).write_text("garbage")
+    queries = LogQueries(store)  # a new process: nothing read before
+    assert (queries.tab_counts(), queries.token_usage("model").to_dict("records")) == before
+    assert len(store.quarantined()) == 2
+    store.compact()
+    assert all(len(store.files(kind, [day])) == 1 for kind in ("rollups", "token_rollups") for day in store.days())
+    assert (LogQueries(store).tab_counts(), LogQueries(store).token_usage("model").to_dict("records")) == before
+
+
+def test_a_garbage_pending_file_does_not_stop_ingest_compaction_or_retention(tmp_path):
     root = tmp_path / "logs"
-    generate_history(root, days=2, per_day=20, seed=5)
-    before = LogQueries(root).tab_counts()
-    day = sorted((root / "steps").iterdir())[-1].name
-    (root / "steps" / day / "part-x.parquet").write_text("{}")
-    Store(root).compact()
-    assert LogQueries(root).tab_counts() == before
-    assert len(Store(root).quarantined()) == 1
+    early = tmp_path / "early.jsonl"  # steps whose start has not come: they wait in pending
+    early.write_text("\n".join(json.dumps(
+        {"type": "step_finished", "execution_id": f"late-{i}", "index": 0, "node_id": "n", "node_name": "N",
+         "node_type": "send_message", "status": "completed", "started_at": "2026-11-20T10:00:00Z",
+         "finished_at": "2026-11-20T10:00:01Z"}) for i in range(3)) + "\n")
+    flowlogs("ingest", str(early), root=root)
+    store = Store(root)
+    (pending,) = store.files("pending_steps")
+    Path(pending).write_text("garbage")
+    start = tmp_path / "start.jsonl"
+    start.write_text(json.dumps({"type": "execution_started", "execution_id": "late-0", "flow_id": "f",
+                                 "flow_name": "Late", "at": "2026-11-20T09:59:59Z",
+                                 "trigger": {"type": "manual"}}) + "\n")
+    flowlogs("ingest", str(start), root=root)
+    for command in (["compact"], ["retention"], ["counts"]):
+        flowlogs(*command, root=root)
+    assert [entry["file"] for entry in store.quarantined()] == [pending]
+    assert LogQueries(store).execution("late-0")["flow_name"] == "Late"

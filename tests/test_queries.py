@@ -29,7 +29,7 @@ class Clock:
 def logs(tmp_path):
     """Three flows over two days: completed, failed, completed with errors, cancelled, running."""
     clock = Clock(T0)
-    writer = Writer(tmp_path, flush_interval=None)
+    writer = Writer(Store(tmp_path), flush_interval=None)
     recorder = Recorder(writer, clock=clock)
     ids = {}
 
@@ -77,7 +77,7 @@ def logs(tmp_path):
         clock.advance(1)
     ids["broadcast_running"] = running.execution_id
     writer.close()
-    return LogQueries(tmp_path), ids
+    return LogQueries(Store(tmp_path)), ids
 
 
 def test_tab_counts_add_up(logs):
@@ -180,7 +180,7 @@ def test_failures_name_the_failing_step_and_cause(logs):
     None,
 ])
 def test_sql_and_python_classify_failures_alike(tmp_path, error):
-    recorder = Recorder(Writer(tmp_path, flush_interval=None))
+    recorder = Recorder(Writer(Store(tmp_path), flush_interval=None))
     with recorder.execution("Flow", trigger="manual") as run:
         with run.step("Step", "http_request") as step:
             if error:
@@ -188,21 +188,21 @@ def test_sql_and_python_classify_failures_alike(tmp_path, error):
         if error is None:
             run.finish("failed")  # an execution that failed without saying why
     recorder.close()
-    (cause,) = LogQueries(tmp_path).failures().cause
+    (cause,) = LogQueries(Store(tmp_path)).failures().cause
     assert cause == classify_failure(error)
 
 
 def test_hostile_strings_are_data_not_sql(tmp_path):
     name = "x'); DROP TABLE executions; --"
-    with Recorder(tmp_path) as recorder, recorder.execution(name, trigger="manual"):
+    with Recorder.open(tmp_path) as recorder, recorder.execution(name, trigger="manual"):
         pass
-    queries = LogQueries(tmp_path)
+    queries = LogQueries(Store(tmp_path))
     assert queries.flow_groups().flow_name.tolist() == [name]
     assert len(queries.executions(name)) == 1
 
 
 def test_empty_store_answers_empty(tmp_path):
-    queries = LogQueries(tmp_path)
+    queries = LogQueries(Store(tmp_path))
     assert queries.tab_counts() == {"all": 0, "running": 0, "failed": 0, "completed": 0}
     assert queries.flow_groups().empty and queries.executions().empty and queries.failures().empty
     assert queries.token_usage("model").empty
@@ -214,7 +214,7 @@ def live_day(tmp_path):
     time half an hour ago: today, as a live stream writes it."""
     from dashboard.schema import parse_event
 
-    store = Store(tmp_path / "logs", fsync=False)
+    store = Store(tmp_path / "logs")
     writer = Writer(store, flush_interval=None)
 
     def write(event: dict) -> None:

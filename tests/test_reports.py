@@ -21,6 +21,7 @@ from dashboard.demo import generate_history
 from dashboard.queries import LogQueries
 from dashboard.recorder import Recorder
 from dashboard.reports import DEFAULT_PRICES, GROUP_KEYS, UNKNOWN_PRICE, TokenReport, price_table
+from dashboard.store import Store
 from dashboard.writer import Writer
 
 TOKEN_FIELDS = ["prompt_tokens", "completion_tokens", "total_tokens", "ai_steps"]
@@ -39,7 +40,7 @@ def flowlogs(*args, data: Path, cwd: Path | None = None, check: bool = True) -> 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> Path:
     data = tmp_path_factory.mktemp("reports") / "logs"
-    generate_history(data, days=10, per_day=40, seed=3)
+    generate_history(Store(data), days=10, per_day=40, seed=3)
     return data
 
 
@@ -48,7 +49,7 @@ def crafted(tmp_path_factory) -> Path:
     """Two flows, one model with a price and one without, and names that look like HTML."""
     data = tmp_path_factory.mktemp("crafted") / "logs"
     now = [dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.timezone.utc)]
-    with Recorder(Writer(data, flush_interval=None), clock=lambda: now[0]) as recorder:
+    with Recorder(Writer(Store(data), flush_interval=None), clock=lambda: now[0]) as recorder:
         with recorder.execution(EVIL_FLOW, trigger="manual") as run:
             with run.step(EVIL_NODE, "ai_response") as step:
                 step.ai(model="gpt-4o-mini", prompt_tokens=1000, completion_tokens=500)
@@ -104,7 +105,7 @@ def test_csv_json_report_and_store_agree_to_the_token(demo, by):
     as_json = json.loads(flowlogs("tokens", "--by", by, "--json", data=demo).stdout)
     report = TokenReport.load(demo)
     records = report.records(by)
-    store = LogQueries(demo).token_usage(by)
+    store = LogQueries(Store(demo)).token_usage(by)
 
     assert len(as_csv) == len(as_json) == len(records) == len(store) > 0
     assert as_json == records  # the command and the notebook's functions: one code path

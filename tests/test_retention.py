@@ -12,7 +12,7 @@ UTC = dt.timezone.utc
 
 def test_retention_drops_pending_rows_older_than_the_window(tmp_path):
     """A step whose execution_started never came waits in pending/, but not past retention."""
-    with Writer(tmp_path, flush_interval=None) as writer:
+    with Writer(Store(tmp_path), flush_interval=None) as writer:
         writer.write(parsed(step("never-started", 0, dt.datetime.now(UTC))))
     store = Store(tmp_path)
     assert store.pending_files("steps")

@@ -33,7 +33,7 @@ def run(writer, at, flow, *, phone=None, status="completed", error=None, reply=N
 
 @pytest.fixture(params=["live", "compacted"])
 def logs(tmp_path, request):
-    store = Store(tmp_path, fsync=False)
+    store = Store(tmp_path)
     writer = Writer(store, flush_interval=None)
     ids = {
         "ana_1": run(writer, T0, "Support auto-reply", phone="+4915112345678", reply="Your REFUND is on its way."),

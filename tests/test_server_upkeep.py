@@ -1,8 +1,8 @@
-"""Upkeep in the background of the served dashboard (dashboard.ui.upkeep.py, used by server.serve)."""
+"""Upkeep in the background of a server (dashboard/upkeep.py, started by server.serve and app.py)."""
 
 from __future__ import annotations
 
-import shutil
+import datetime as dt
 import threading
 import time
 from pathlib import Path
@@ -10,40 +10,42 @@ from pathlib import Path
 from dashboard.queries import LogQueries
 from dashboard.recorder import Recorder
 from dashboard.store import MERGE_LIMIT, Store
-from dashboard.ui.upkeep import SMALL_FILES, days_with_small_files, start_compaction, start_merging, start_retention
+from dashboard.upkeep import SMALL_FILES, days_with_small_files, start_compaction, start_merging, start_retention
+from dashboard.writer import Writer
 
 
-def _wait_gone(path: Path, timeout: float = 5.0) -> None:
+def _wait_gone(store: Store, day: dt.date, timeout: float = 5.0) -> None:
     deadline = time.monotonic() + timeout
-    while path.exists():
-        assert time.monotonic() < deadline, f"{path} was not removed"
+    while day in store.days():
+        assert time.monotonic() < deadline, f"{day} was not dropped"
         time.sleep(0.05)
 
 
-def _plant_old_day(store: Store, name: str) -> Path:
-    """A day partition far outside the window, made from today's files."""
-    today = store.days()[-1]
-    old = store.root / "executions" / f"day={name}"
-    shutil.copytree(store.day_dir("executions", today), old)
-    return old
+def _plant_old_day(store: Store, day: dt.date) -> dt.date:
+    """A finished execution far outside the window (written before retention ever ran on that day)."""
+    at = dt.datetime.combine(day, dt.time(9), dt.UTC)
+    with Recorder(Writer(store, flush_interval=None), clock=lambda: at) as recorder:
+        with recorder.execution("Daily digest"):
+            pass
+    return day
 
 
 def test_retention_runs_at_start_up_and_then_every_interval(tmp_path):
     root = tmp_path / "logs"
-    with Recorder(root) as recorder:
+    with Recorder.open(root) as recorder:
         with recorder.execution("Daily digest") as run:
             with run.step("Send Message", "send_message"):
                 run.message_sent()
     store = Store(root)
-    first = _plant_old_day(store, "2001-01-01")
+    first = _plant_old_day(store, dt.date(2001, 1, 1))
     stop = threading.Event()
-    thread = start_retention(root, days=30, interval=0.3, stop=stop)
+    thread = start_retention(LogQueries(store), stop, days=30, interval=0.3)
     try:
-        _wait_gone(first)  # the first run is at start-up
-        second = _plant_old_day(store, "2001-01-02")
-        _wait_gone(second)  # and it runs again on its interval
+        _wait_gone(store, first)  # the first run is at start-up
+        store.location.write_bytes(b"2000-01-01", "_meta", "horizon")  # (so that the next old day is taken)
+        second = _plant_old_day(store, dt.date(2001, 1, 2))
+        _wait_gone(store, second)  # and it runs again on its interval
         assert len(store.days()) == 1  # today is kept
-        assert start_retention(root, days=30, interval=0.3) is thread  # one retention thread per data root
     finally:
         stop.set()
         thread.join(5)
@@ -52,8 +54,8 @@ def test_retention_runs_at_start_up_and_then_every_interval(tmp_path):
 
 def test_compaction_folds_a_day_of_small_files(tmp_path):
     root = tmp_path / "logs"
-    store = Store(root, fsync=False)
-    with Recorder(store) as recorder:
+    store = Store(root)
+    with Recorder(Writer(store)) as recorder:
         for _ in range(SMALL_FILES + 4):  # a flush per execution, as a live writer does
             with recorder.execution("Order reminder") as run:
                 with run.step("Send Message", "send_message"):
@@ -63,7 +65,7 @@ def test_compaction_folds_a_day_of_small_files(tmp_path):
     assert len(store.files("executions", [today])) > SMALL_FILES
     before = LogQueries(store).tab_counts()
     stop = threading.Event()
-    thread = start_compaction(root, interval=0.3, stop=stop)
+    thread = start_compaction(store, stop, interval=0.3)
     try:
         deadline = time.monotonic() + 10
         while days_with_small_files(store):
@@ -79,8 +81,8 @@ def test_compaction_folds_a_day_of_small_files(tmp_path):
 def test_a_live_days_small_files_are_merged_every_few_seconds_with_the_same_results(tmp_path):
     """A live stream adds a file per flush; merging keeps today's count low between compactions."""
     root = tmp_path / "logs"
-    store = Store(root, fsync=False)
-    with Recorder(store) as recorder:
+    store = Store(root)
+    with Recorder(Writer(store)) as recorder:
         for i in range(MERGE_LIMIT + 8):
             with recorder.execution("Order reminder" if i % 2 else "Support auto-reply") as run:
                 with run.step("Send Message", "send_message"):
@@ -97,7 +99,7 @@ def test_a_live_days_small_files_are_merged_every_few_seconds_with_the_same_resu
     queries = LogQueries(store)
     before = (queries.tab_counts(), queries.flow_groups().to_dict("records"), queries.failures().to_dict("records"))
     stop = threading.Event()
-    thread = start_merging(root, interval=0.2, stop=stop)  # alone: a compaction would race it
+    thread = start_merging(store, stop, interval=0.2)  # alone: a compaction would race it
     try:
         deadline = time.monotonic() + 10
         while len(store.files("steps", [today])) > 1 or len(store.files("executions", [today])) > 1:

@@ -7,6 +7,7 @@ import asyncio
 import threading
 import time
 
+from dashboard.queries import LogQueries
 from dashboard.recorder import Recorder
 from dashboard.store import Store
 from dashboard.ui import source as source_module
@@ -15,7 +16,7 @@ from tests.loops import run_in_own_loop
 
 
 def record_one(store: Store, flow: str = "Order reminder") -> None:
-    with Recorder(store) as recorder:
+    with Recorder.open(store) as recorder:
         with recorder.execution(flow) as run:
             with run.step("Send Message", "send_message"):
                 run.message_sent()
@@ -23,9 +24,9 @@ def record_one(store: Store, flow: str = "Order reminder") -> None:
 
 def test_the_live_token_moves_at_most_once_per_gap_and_an_explicit_refresh_moves_it_at_once(tmp_path, monkeypatch):
     monkeypatch.setattr(source_module, "MIN_REFRESH_GAP", 60.0)
-    store = Store(tmp_path / "logs", fsync=False)
+    store = Store(tmp_path / "logs")
     record_one(store)
-    source = LogSource(store.root)
+    source = LogSource(LogQueries(Store(store.root)))
     first = source.live_token()
     assert first == store.change_token()
 
@@ -41,9 +42,9 @@ def test_the_live_token_moves_at_most_once_per_gap_and_an_explicit_refresh_moves
 
 def test_sessions_share_one_result_per_published_token(tmp_path, monkeypatch):
     monkeypatch.setattr(source_module, "MIN_REFRESH_GAP", 60.0)
-    store = Store(tmp_path / "logs", fsync=False)
+    store = Store(tmp_path / "logs")
     record_one(store)
-    source = LogSource(store.root)
+    source = LogSource(LogQueries(Store(store.root)))
     source.change_token()
     groups = source.flow_groups_now("all")
     record_one(store, "Lead follow-up")  # the store moved, the published token not yet
@@ -54,9 +55,9 @@ def test_sessions_share_one_result_per_published_token(tmp_path, monkeypatch):
 
 
 def test_the_gap_grows_with_the_work_each_token_caused_and_stays_within_bounds(tmp_path, monkeypatch):
-    store = Store(tmp_path / "logs", fsync=False)
+    store = Store(tmp_path / "logs")
     record_one(store)
-    source = LogSource(store.root)
+    source = LogSource(LogQueries(Store(store.root)))
     source.change_token()
     assert source.refresh_gap() == source_module.MIN_REFRESH_GAP
     slow = source._cached(("slow",), lambda: time.sleep(0.5) or "done")
@@ -70,9 +71,9 @@ def test_the_gap_grows_with_the_work_each_token_caused_and_stays_within_bounds(t
 
 
 def test_twenty_sessions_asking_at_once_run_one_query_and_wait_without_holding_threads(tmp_path):
-    store = Store(tmp_path / "logs", fsync=False)
+    store = Store(tmp_path / "logs")
     record_one(store)
-    source = LogSource(store.root)
+    source = LogSource(LogQueries(Store(store.root)))
     calls, threads = [], set()
     query = source.queries.flow_groups
 
@@ -94,9 +95,9 @@ def test_twenty_sessions_asking_at_once_run_one_query_and_wait_without_holding_t
 
 
 def test_a_failed_load_reaches_every_waiter_and_is_not_remembered(tmp_path):
-    store = Store(tmp_path / "logs", fsync=False)
+    store = Store(tmp_path / "logs")
     record_one(store)
-    source = LogSource(store.root)
+    source = LogSource(LogQueries(Store(store.root)))
     query = source.queries.tab_counts
     failures = []
 
@@ -119,9 +120,9 @@ def test_a_failed_load_reaches_every_waiter_and_is_not_remembered(tmp_path):
 def test_the_event_loops_time_showing_results_also_lengthens_the_gap(tmp_path, monkeypatch):
     from dashboard.ui import loader
 
-    store = Store(tmp_path / "logs", fsync=False)
+    store = Store(tmp_path / "logs")
     record_one(store)
-    source = LogSource(store.root)
+    source = LogSource(LogQueries(Store(store.root)))
     source.change_token()
     assert source.refresh_gap() == source_module.MIN_REFRESH_GAP
     monkeypatch.setattr(loader, "shown_seconds", loader.shown_seconds + 1.0)  # twenty sessions redrawn

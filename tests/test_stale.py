@@ -10,6 +10,7 @@ from factories import line, parsed, started, step
 
 from dashboard.queries import LogQueries
 from dashboard.stale import close_stale_executions
+from dashboard.store import Store
 from dashboard.writer import Writer
 
 UTC = dt.timezone.utc
@@ -18,16 +19,16 @@ UTC = dt.timezone.utc
 def test_silent_running_execution_is_closed_as_failed_and_a_live_one_is_not(tmp_path):
     """Silence is counted from when events arrived (recorded_at), so the test waits for real."""
     now = dt.datetime.now(UTC)
-    with Writer(tmp_path, flush_interval=None) as writer:
+    with Writer(Store(tmp_path), flush_interval=None) as writer:
         for execution_id in ("silent", "alive"):
             writer.write(parsed(started(execution_id, now - dt.timedelta(hours=1), flow_name="Long loop")))
             writer.write(parsed(step(execution_id, 0, now - dt.timedelta(hours=1))))
-    assert close_stale_executions(tmp_path) == []  # the default 24 h: nobody is silent
+    assert close_stale_executions(LogQueries(Store(tmp_path))) == []  # the default 24 h: nobody is silent
     time.sleep(1.5)
-    with Writer(tmp_path, flush_interval=None) as writer:  # "alive" keeps reporting
+    with Writer(Store(tmp_path), flush_interval=None) as writer:  # "alive" keeps reporting
         writer.write(parsed(step("alive", 1, now)))
-    assert close_stale_executions(tmp_path, dt.timedelta(seconds=1)) == ["silent"]
-    queries = LogQueries(tmp_path)
+    assert close_stale_executions(LogQueries(Store(tmp_path)), dt.timedelta(seconds=1)) == ["silent"]
+    queries = LogQueries(Store(tmp_path))
     silent = queries.execution("silent")
     assert silent["status"] == "failed" and "stopped reporting" in silent["error"]
     assert [s["index"] for s in silent["steps"]] == [0]  # its steps stay

@@ -167,7 +167,7 @@ class StoreMachine(RuleBasedStateMachine):
     def __init__(self):
         super().__init__()
         self.root = Path(tempfile.mkdtemp(prefix="flowlogs-model-"))
-        self.store = Store(self.root, fsync=False)
+        self.store = Store(self.root)
         self.writer = self._new_writer()
         self.queries = LogQueries(self.store)
         self.model = Model()
@@ -327,7 +327,7 @@ TestStoreAgainstModel = StoreMachine.TestCase
 def test_retention_keeps_a_running_execution_and_nothing_new_starts_on_its_day(data_root: Path):
     """The day retention thinned keeps the running execution (its late steps and finish land),
     but is closed to executions starting on it, as `flowlogs ingest` refuses them too."""
-    store = Store(data_root, fsync=False)
+    store = Store(data_root)
     running, done = EVENTS["e-0"], EVENTS["e-7"]  # both start on day 0
     with Writer(store, flush_interval=None) as writer:
         for event in running["start"] + running["steps"][:1] + done["start"] + done["finishes"][:1]:

@@ -78,7 +78,7 @@ def check_store(root: Path, groups_acked: set[int]) -> None:
     for path in root.rglob("*.parquet"):  # every visible file reads whole: a torn one raises here
         pq.read_table(path)
     parquet_ids(root)
-    queries = LogQueries(root)
+    queries = LogQueries(Store(root))
     executions = queries.executions(limit=100_000)
     assert executions.execution_id.is_unique
     visible = dict(zip(executions.execution_id, executions.status, strict=True))

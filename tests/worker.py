@@ -130,7 +130,7 @@ def maintain(root: str, stop: str, today: str) -> None:
 
 
 def read(root: str, stop: str, total: int) -> None:
-    queries = LogQueries(root)
+    queries = LogQueries(Store(root))
     writer_days = dict(since=(BASE + dt.timedelta(days=5)).date(), until=(BASE + dt.timedelta(days=7)).date())
     last = 0
     rounds = 0

@@ -79,7 +79,10 @@ def _compact_day(store: Store, day: dt.date) -> bool:
                 continue
             # compaction runs in the background, once a day: spend CPU for a fifth fewer bytes
             new = store.write_query(con, plan(source), params, dataset, day, "compact", level=COMPACT_ZSTD_LEVEL)
-            store.tables[dataset].rewrite(snapshots[dataset], files, [new] if new else [])
+            # the same rows, merged: no data change (appends racing it are not in conflict), unless
+            # it also finished a delete
+            store.tables[dataset].rewrite(snapshots[dataset], files, [new] if new else [],
+                                          data_change="dead" in params)
             changed = True
     write_rollups(store, day)
     return changed

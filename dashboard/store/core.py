@@ -289,7 +289,7 @@ class Store:
 
     def quarantined(self) -> list[dict]:
         """The files moved to quarantine/, oldest first."""
-        rows = self.read_rows("quarantined", self.files("quarantined"))
+        rows = self.read(lambda: self.read_rows("quarantined", self.files("quarantined")))
         entries = sorted(rows.drop(["day"]).to_pylist(), key=lambda r: r["at"])
         for entry in entries:
             entry["at"] = entry["at"].isoformat()
@@ -298,8 +298,10 @@ class Store:
     # -- change token and horizon ---------------------------------------------
 
     def change_token(self) -> str:
-        """Changes whenever anything shown is written or removed: the versions of the tables."""
-        return ".".join(str(self.tables[name].version()) for name in SHOWN_TABLES)
+        """Changes whenever anything shown is written or removed: the versions of the tables
+        ('' while none of them exists)."""
+        versions = [self.tables[name].version() for name in SHOWN_TABLES]
+        return ".".join(map(str, versions)) if any(v >= 0 for v in versions) else ""
 
     def horizon(self) -> dt.date | None:
         """The oldest day retention keeps; events of older days are refused."""
@@ -402,24 +404,27 @@ class Store:
     def pending_files(self, dataset: str) -> list[str]:
         return self.files(f"pending_{dataset}")
 
+    # Each runs as a read: a damaged file it meets is moved aside, and it runs again without it
+    # (every one of them may run again: a second run finds done what the first did).
+
     def resolve_pending(self, starting: dict[str, dt.date] | None = None) -> int:
-        return pending.resolve(self, starting)
+        return self.read(lambda: pending.resolve(self, starting))
 
     def delete_execution(self, execution_id: str) -> dt.date:
-        return removal.delete_execution(self, execution_id)
+        return self.read(lambda: removal.delete_execution(self, execution_id))
 
     def clear_all(self, progress: Progress | None = None) -> int:
-        return removal.clear_all(self, progress)
+        return self.read(lambda: removal.clear_all(self, progress))
 
     def apply_retention(self, days: int = DEFAULT_RETENTION_DAYS, today: dt.date | None = None,
                         progress: Progress | None = None) -> list[dt.date]:
-        return removal.apply_retention(self, days, today, progress)
+        return self.read(lambda: removal.apply_retention(self, days, today, progress))
 
     def compact(self, days: Iterable[dt.date] | None = None, progress: Progress | None = None) -> list[dt.date]:
-        return compaction.compact(self, days, progress)
+        return self.read(lambda: compaction.compact(self, days, progress))
 
     def merge_small_files(self, day: dt.date, **limits) -> int:
-        return compaction.merge_small_files(self, day, **limits)
+        return self.read(lambda: compaction.merge_small_files(self, day, **limits))
 
     def vacuum(self) -> None:
         """Delete the files that commits removed (replaced by compaction, deleted, dropped), now."""

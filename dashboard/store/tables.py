@@ -25,10 +25,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import pyarrow as pa
-from deltalake import CommitProperties, DeltaTable, write_deltalake
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import uuid_utils
+from deltalake import CommitProperties, DeltaTable
 from deltalake.exceptions import CommitFailedError, TableNotFoundError
 from deltalake.transaction import AddAction, RemoveAction
-from deltalake.writer import WriterProperties
 
 from ..schema import (
     AUDIT_ROW,
@@ -44,7 +46,7 @@ from .location import Location
 log = logging.getLogger(__name__)
 
 DAY = pa.field("day", pa.date32())
-APPEND_RETRIES = 100  # commit attempts of an append racing other writers (each a few ms)
+COMMIT_ATTEMPTS = 30  # commits racing deletes elsewhere in the table: tried again at the newer version
 ROW_GROUP_ROWS = 4096  # small row groups: a detail lookup decompresses one group, not a day
 
 
@@ -120,6 +122,30 @@ class Snapshot:
 EMPTY = Snapshot(-1, {}, {})
 
 
+def arrow_stats(rows: pa.Table, columns: tuple[str, ...]) -> dict:
+    """The Delta statistics of rows: min, max and null count of the statistics columns."""
+    stats: dict[str, dict] = {"minValues": {}, "maxValues": {}, "nullCount": {}}
+    for column in columns:
+        values = rows[column]
+        low, high = pc.min_max(values).values()
+        if low.is_valid:
+            stats["minValues"][column] = stat_value(low.as_py())
+            stats["maxValues"][column] = stat_value(high.as_py(), up=True)
+        stats["nullCount"][column] = values.null_count
+    return stats
+
+
+def stat_value(value, up: bool = False):
+    """A statistic as the log keeps it: timestamps in milliseconds, a maximum rounded up (or a
+    reader skipping files by it might skip its last rows)."""
+    if isinstance(value, dt.datetime):
+        value = value.astimezone(dt.UTC)
+        if up and value.microsecond % 1000:
+            value += dt.timedelta(microseconds=1000 - value.microsecond % 1000)
+        return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return value
+
+
 def day_of_file(uri: str) -> dt.date:
     """The partition day of a data file, from its `day=YYYY-MM-DD` folder."""
     return dt.date.fromisoformat(uri.rsplit("/", 2)[-2].removeprefix("day="))
@@ -164,12 +190,7 @@ class Table:
         """The live files now (a list of the log's new entries, about a millisecond on disk)."""
         with self._lock:
             table = self._table()
-            if table is None:
-                return EMPTY
-            version = table.version()
-            if version != self._snapshot.version:
-                self._snapshot = self._read_snapshot(table, version)
-            return self._snapshot
+            return EMPTY if table is None else self._current(table)
 
     def _read_snapshot(self, table: DeltaTable, version: int) -> Snapshot:
         if table.protocol().min_reader_version > 1:
@@ -211,17 +232,32 @@ class Table:
                 raise
         self._delta = DeltaTable(self.uri)
 
-    def append(self, rows: pa.Table) -> None:
-        """Append rows (with their `day`) in one commit; racing appends are retried by delta-rs."""
+    def append(self, rows: pa.Table) -> list[NewFile]:
+        """Append rows (with their `day`) as one file per day, in one commit."""
         if rows.num_rows == 0:
-            return
+            return []
         rows = rows.select(self.spec.arrow_schema.names).cast(self.spec.arrow_schema)
-        with self._lock:
-            self._ensure()
-            write_deltalake(self._delta, rows, mode="append", partition_by=["day"],
-                            writer_properties=WriterProperties(compression="ZSTD", compression_level=3,
-                                                               max_row_group_size=ROW_GROUP_ROWS),
-                            commit_properties=CommitProperties(max_commit_retries=APPEND_RETRIES))
+        added = []
+        try:
+            for day in pc.unique(rows["day"]).to_pylist():
+                part = rows.filter(pc.equal(rows["day"], pa.scalar(day, pa.date32()))).drop(["day"])
+                added.append(self._write_file(part, day))
+            self.commit([], added)
+        except BaseException:
+            for f in added:  # never committed: nobody will ever read them
+                self.location.remove(f.uri)
+            raise
+        return added
+
+    def _write_file(self, rows: pa.Table, day: dt.date) -> NewFile:
+        uri = self.new_file_uri(day, "part", str(uuid_utils.uuid7()))
+        where = uri if self.location.is_local else self.location.fs.open(uri, "wb")
+        try:
+            pq.write_table(rows, where, compression="zstd", compression_level=3, row_group_size=ROW_GROUP_ROWS)
+        finally:
+            if not self.location.is_local:
+                where.close()
+        return NewFile(uri, day, self.location.size(uri), rows.num_rows, arrow_stats(rows, self.spec.stats))
 
     def new_file_uri(self, day: dt.date, prefix: str, name: str) -> str:
         """Where a file of ours goes: inside the day's folder, named so that readers can tell its kind."""
@@ -233,44 +269,68 @@ class Table:
                 data_change: bool = True) -> None:
         """One commit: the files `removed` (as listed by `read`) go, the files `added` come.
 
-        Conflicts only with a commit that removed one of the same files since `read` (another
-        compaction or delete): then the added files are deleted and RewriteConflict is raised.
+        `data_change=False` for a rewrite that keeps the rows users see (compaction): then it does
+        not conflict with appends racing it. Raises RewriteConflict (after deleting the added files)
+        when one of the removed files is gone by the time of the commit: the caller reads again.
         """
         if not removed and not added:
             return
-        now = int(time.time() * 1000)
-        relative = len(self.uri) + 1
-        actions: list[AddAction | RemoveAction] = [
-            RemoveAction(path=uri[relative:], data_change=data_change, deletion_timestamp=now,
-                         partition_values={"day": day_of_file(uri).isoformat()}, size=read.sizes[uri])
-            for uri in removed]
-        actions += [AddAction(f.uri[relative:], f.size, {"day": f.day.isoformat()}, now, data_change,
-                              json.dumps({"numRecords": f.rows, **f.stats}, default=str))
-                    for f in added]
-        with self._lock:
-            self._ensure()
         try:
-            # A handle at the version the files were listed from: the commit checks for conflicts since then.
-            at_read = DeltaTable(self.uri, version=max(read.version, 0)) if read.version >= 0 else DeltaTable(self.uri)
-            at_read.create_write_transaction(actions, mode="append", schema=self.spec.arrow_schema,
-                                             partition_by=["day"],
-                                             commit_properties=CommitProperties(max_commit_retries=APPEND_RETRIES))
-        except CommitFailedError as exc:
-            for f in added:
-                self.location.remove(f.uri)
-            raise RewriteConflict(f"{self.uri}: {str(exc).splitlines()[0]}") from exc
+            self.commit([(uri, read.sizes[uri]) for uri in removed], added, data_change=data_change)
         except BaseException:
             for f in added:
                 self.location.remove(f.uri)
             raise
 
+    def commit(self, removed: Sequence[tuple[str, int]], added: Sequence[NewFile], *,
+               data_change: bool = True) -> None:
+        """Commit removes (uri, size) and adds at the newest version, checking first that every
+        removed file is still live. delta-rs counts every file of a commit's snapshot as read, so a
+        commit racing a delete elsewhere in the table fails; it is then tried again at the newer
+        version, as long as the files it removes are still there (their rows are what it wrote from)."""
+        now = int(time.time() * 1000)
+        relative = len(self.uri) + 1
+        actions: list[AddAction | RemoveAction] = [
+            RemoveAction(path=uri[relative:], data_change=data_change, deletion_timestamp=now,
+                         partition_values={"day": day_of_file(uri).isoformat()}, size=size)
+            for uri, size in removed]
+        actions += [AddAction(f.uri[relative:], f.size, {"day": f.day.isoformat()}, now, data_change,
+                              json.dumps({"numRecords": f.rows, **f.stats}, default=str))
+                    for f in added]
+        wanted = {uri for uri, _ in removed}
+        with self._lock:
+            self._ensure()
+            for _ in range(COMMIT_ATTEMPTS):
+                table = self._table()
+                if wanted and not wanted <= set(self._current(table).sizes):
+                    raise RewriteConflict(f"{self.uri}: a file to replace was replaced meanwhile")
+                try:
+                    table.create_write_transaction(actions, mode="append", schema=self.spec.arrow_schema,
+                                                   partition_by=["day"],
+                                                   commit_properties=CommitProperties(max_commit_retries=50))
+                    return
+                except CommitFailedError as exc:
+                    log.debug("commit to %s raced another: %s", self.uri, str(exc).splitlines()[0])
+            raise RewriteConflict(f"{self.uri}: {COMMIT_ATTEMPTS} commits in a row lost a race; try again")
+
+    def _current(self, table: DeltaTable) -> Snapshot:
+        version = table.version()
+        if version != self._snapshot.version:
+            self._snapshot = self._read_snapshot(table, version)
+        return self._snapshot
+
     def vacuum(self) -> list[str]:
         """Delete the files that commits removed, now (lite vacuum: files not yet committed are left alone)."""
         with self._lock:
-            table = self._table()
-            if table is None:
-                return []
-            return table.vacuum(retention_hours=0, dry_run=False, enforce_retention_duration=False)
+            for _ in range(COMMIT_ATTEMPTS):
+                table = self._table()
+                if table is None:
+                    return []
+                try:
+                    return table.vacuum(retention_hours=0, dry_run=False, enforce_retention_duration=False)
+                except CommitFailedError:  # its log entry raced another commit: the files are still to go
+                    continue
+            raise RewriteConflict(f"{self.uri}: vacuum kept losing races; the removed files go next time")
 
     def clean_log(self) -> None:
         """A checkpoint, then the log entries before it go (those past the log retention)."""

@@ -11,13 +11,12 @@ or the deletion's rewrite (which starts after it is recorded) sees the writer's 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .tables import NewFile, Snapshot, Table, day_of_file
+from .tables import NewFile, Snapshot, Table, day_of_file, stat_value
 
 if TYPE_CHECKING:
     from .core import Store
@@ -97,7 +96,7 @@ def copy_to(store: Store, con, sql: str, params: dict, table: Table, uri: str, d
 
 
 def _stats(con, uri: str, columns: tuple[str, ...]) -> dict:
-    """The Delta statistics of a file: min, max and null count of the table's statistics columns."""
+    """The Delta statistics of a written file: min, max and null count of the table's statistics columns."""
     if not columns:
         return {}
     parts = [f"min({c}), max({c}), count(*) - count({c})" for c in columns]
@@ -106,20 +105,10 @@ def _stats(con, uri: str, columns: tuple[str, ...]) -> dict:
     for i, column in enumerate(columns):
         low, high, nulls = row[3 * i: 3 * i + 3]
         if low is not None:
-            stats["minValues"][column] = _json_value(low)
-            stats["maxValues"][column] = _json_value(high, up=True)
+            stats["minValues"][column] = stat_value(low)
+            stats["maxValues"][column] = stat_value(high, up=True)
         stats["nullCount"][column] = int(nulls)
     return stats
-
-
-def _json_value(value, up: bool = False):
-    if isinstance(value, dt.datetime):
-        # the log keeps milliseconds: a maximum is rounded up, or a reader might skip its last rows
-        value = value.astimezone(dt.UTC)
-        if up and value.microsecond % 1000:
-            value += dt.timedelta(microseconds=1000 - value.microsecond % 1000)
-        return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return json.loads(json.dumps(value, default=str))
 
 
 def _sql_text(text: str) -> str:

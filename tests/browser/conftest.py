@@ -22,6 +22,8 @@ import pytest
 from planted import ROOT, Logs, write_logs
 from playwright.sync_api import expect
 
+from dashboard.store import Store
+
 # -- servers -------------------------------------------------------------------------
 
 
@@ -124,9 +126,9 @@ def demo_server(tmp_path_factory):
     from dashboard.queries import LogQueries
 
     root = tmp_path_factory.mktemp("demo") / "logs"
-    generate_history(root, days=30, per_day=60, seed=1, now=dt.datetime.now(dt.timezone.utc))
+    generate_history(Store(root), days=30, per_day=60, seed=1, now=dt.datetime.now(dt.timezone.utc))
     server = start_server(root, root.parent / "server.log")
-    yield server, LogQueries(root)
+    yield server, LogQueries(Store(root))
     server.stop()
 
 

@@ -56,7 +56,7 @@ def write_logs(root: Path, now: dt.datetime | None = None) -> Logs:
     clock = [now]
     logs = Logs(root=root)
     statuses: dict[str, str] = {}
-    recorder = Recorder(Writer(Store(root, fsync=False), flush_interval=None), clock=lambda: clock[0])
+    recorder = Recorder(Writer(Store(root), flush_interval=None), clock=lambda: clock[0])
 
     def run(flow: str, start: dt.datetime, *, trigger="schedule", phone=None, outcome="completed", steps=None,
             finish=True) -> str:

@@ -19,6 +19,7 @@ from planted import AI_REPLY, SYSTEM_PROMPT, XSS_FLOW, parquet_ids
 from playwright.sync_api import expect
 
 from dashboard.audit import AuditLog
+from dashboard.store import Store
 
 pytestmark = pytest.mark.browser
 
@@ -175,7 +176,7 @@ def test_a_viewer_cannot_delete_even_by_crafting_the_request(auth_server, page):
     assert p.count("all") == logs.counts["all"]
     assert logs.deletable in parquet_ids(logs.root)
     assert len(parquet_ids(logs.root)) == logs.counts["all"]  # nothing deleted on disk
-    refused = [e for e in AuditLog(logs.root).entries() if e["outcome"] == "refused: not an admin"]
+    refused = [e for e in AuditLog(Store(logs.root)).entries() if e["outcome"] == "refused: not an admin"]
     assert [(e["user"], e["role"], e["action"], e.get("execution_ids")) for e in refused] == [
         ("bob", "viewer", "delete", [logs.deletable]), ("bob", "viewer", "clear", None)]
     assert "refused delete by bob" in auth_server.log.read_text()
@@ -198,7 +199,7 @@ def test_an_admin_deletes_and_the_audit_log_says_who(auth_server, page):
     page.locator(".dialog .confirm").click()
     expect(p.notice()).to_contain_text("Execution deleted.")
     assert logs.deletable not in parquet_ids(logs.root)
-    entries = AuditLog(logs.root).entries()
+    entries = AuditLog(Store(logs.root)).entries()
     assert [(e["user"], e["role"], e["via"], e["action"], e["execution_ids"], e["outcome"]) for e in entries] == [
         ("alice", "admin", "dashboard", "delete", [logs.deletable], "deleted")]
     assert page.errors == []

@@ -43,7 +43,7 @@ def plant(logs: Logs, now: dt.datetime) -> Planted:
     """The comparison cases, recorded as a flow engine would, next to the shared planted logs."""
     planted = Planted(logs)
     clock = [now]
-    recorder = Recorder(Writer(Store(logs.root, fsync=False), flush_interval=None), clock=lambda: clock[0])
+    recorder = Recorder(Writer(Store(logs.root), flush_interval=None), clock=lambda: clock[0])
 
     def run(flow, start, steps, *, phone=None):
         clock[0] = start
@@ -358,10 +358,10 @@ def test_screenshots_of_the_timeline_and_the_comparison(tmp_path, page):
     from dashboard.queries import LogQueries
 
     root = tmp_path / "demo"
-    generate_history(root, days=30, per_day=60, seed=1, now=dt.datetime.now(dt.timezone.utc))
+    generate_history(Store(root), days=30, per_day=60, seed=1, now=dt.datetime.now(dt.timezone.utc))
     demo = start_server(root, tmp_path / "server.log")
     try:
-        queries = LogQueries(root)
+        queries = LogQueries(Store(root))
         failure = queries.failures().query("cause == 'template_variable'").iloc[0]
         page.set_viewport_size({"width": 1600, "height": 1300})  # the failing step's changes in view
         p = LogsPage(page, f"{demo.url}?tab=failed&execution={failure.execution_id}&view=compare").open()

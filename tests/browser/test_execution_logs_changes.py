@@ -94,7 +94,7 @@ WRITE_ONE = textwrap.dedent("""
     import sys
     from dashboard.recorder import Recorder
 
-    with Recorder(sys.argv[1]) as recorder:
+    with Recorder.open(sys.argv[1]) as recorder:
         with recorder.execution("Live arrival", trigger="incoming_message", phone="+4915100000001") as run:
             with run.step("AI Response", "ai_response") as step:
                 step.ai(model="gpt-4o-mini", reply="Hello!", prompt_tokens=10, completion_tokens=3)

@@ -142,7 +142,7 @@ def test_search_and_cause_survive_auto_refresh_and_new_events_are_counted(own_se
     expect(p.tab("all").locator(".count")).to_have_text(str(logs.runs["Order reminder"]))
     assert p.group_names() == ["Order reminder"]
 
-    with Recorder(logs.root) as recorder:
+    with Recorder.open(logs.root) as recorder:
         with recorder.execution("Order reminder") as run, run.step("Send Message", "send_message"):
             run.message_sent()
         with recorder.execution("Unrelated flow") as run, run.step("Wait", "delay"):

@@ -22,6 +22,7 @@ from playwright.sync_api import Page, expect
 from dashboard.demo import generate_history
 from dashboard.recorder import Recorder
 from dashboard.reports import UNKNOWN_PRICE
+from dashboard.store import Store
 from dashboard.writer import Writer
 
 DOCS = ROOT / "docs"
@@ -37,7 +38,7 @@ DAYS = 14
 
 def plant(root: Path, at: dt.datetime, flow: str, node: str, model: str, prompt: int, completion: int) -> None:
     """One execution with one AI step, recorded as a flow engine would record it."""
-    with Recorder(Writer(root, flush_interval=None), clock=lambda: at) as recorder:
+    with Recorder(Writer(Store(root), flush_interval=None), clock=lambda: at) as recorder:
         with recorder.execution(flow, trigger="manual") as run:
             with run.step(node, "ai_response") as step:
                 step.ai(model=model, prompt_tokens=prompt, completion_tokens=completion)
@@ -46,7 +47,7 @@ def plant(root: Path, at: dt.datetime, flow: str, node: str, model: str, prompt:
 @pytest.fixture(scope="module")
 def demo_logs(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("tokens") / "logs"
-    generate_history(root, days=DAYS, per_day=40, seed=11, now=NOW)
+    generate_history(Store(root), days=DAYS, per_day=40, seed=11, now=NOW)
     for days_ago in (1, 2, 4):
         plant(root, NOW - dt.timedelta(days=days_ago, hours=1), "Support Auto-Reply", "Local Draft", LOCAL_MODEL,
               1800, 400)
