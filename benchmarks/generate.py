@@ -155,10 +155,9 @@ def generate(root: str | Path, executions: int, *, days: int = 30, seed: int = 1
         for table, dataset in ((exec_table, "executions"), (step_table, "steps")):
             for chunk in np.array_split(np.arange(table.num_rows), files_per_day):
                 if len(chunk):
-                    store.write_to_day(dataset, day, table.slice(int(chunk[0]), len(chunk)))
+                    store.write_rows(dataset, {day: table.slice(int(chunk[0]), len(chunk))})
         counts["executions"] += n
         counts["steps"] += len(kind)
         if progress:
             progress(1)
-    store.touch()
     return counts

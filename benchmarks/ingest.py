@@ -72,13 +72,13 @@ def throughput(system: str, target: Path, events: int, writers: int) -> float:
         con.execute("PRAGMA journal_mode=WAL")
         con.executescript(SQLITE_SCHEMA)
         con.close()
-    ctx = mp.get_context("fork")
+    ctx = mp.get_context("spawn")  # delta-rs (its tokio runtime) cannot be used in a forked child
     barrier, out = ctx.Barrier(writers), ctx.Queue()
     fn = _flowlogs_writer if system == "flowlogs" else _sqlite_writer
     procs = [ctx.Process(target=fn, args=(str(target), events // writers, w, barrier, out)) for w in range(writers)]
     for p in procs:
         p.start()
-    results = [out.get() for _ in procs]
+    results = [out.get(timeout=1800) for _ in procs]
     for p in procs:
         p.join()
     first, last = min(r[0] for r in results), max(r[1] for r in results)

@@ -3,6 +3,7 @@
 import datetime as dt
 import getpass
 import json
+import multiprocessing
 import subprocess
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -28,7 +29,8 @@ def _append(root, worker: int, n: int) -> None:
 
 def test_entries_from_concurrent_processes_are_all_kept_in_utc(tmp_path):
     root = tmp_path / "logs"
-    with ProcessPoolExecutor(4) as pool:
+    # spawned, not forked: delta-rs's runtime cannot be used in a forked child of a process that used it
+    with ProcessPoolExecutor(4, mp_context=multiprocessing.get_context("spawn")) as pool:
         list(pool.map(_append, [root] * 4, range(4), [25] * 4))
     entries = AuditLog(Store(root)).entries()
     assert len(entries) == 100  # four processes committing at once: none lost, none doubled

@@ -219,7 +219,7 @@ def test_run_live_produces_running_executions_and_stops_cleanly(tmp_path):
     stop = threading.Event()
     result: list[int] = []
     live = threading.Thread(target=lambda: result.append(
-        run_live(tmp_path, seed=3, rate=4.0, stop=stop, long_running_share=0.3)))
+        run_live(Store(tmp_path), seed=3, rate=4.0, stop=stop, long_running_share=0.3)))
     live.start()
     try:
         queries = LogQueries(Store(tmp_path))

@@ -162,12 +162,13 @@ lines = st.one_of(
 
 
 def stored_rows(root: Path) -> dict[str, list[dict]]:
-    """Every raw row in the visible files, pending ones included: nothing is merged or de-duplicated."""
+    """Every raw row in the live files, pending ones included: nothing is merged or de-duplicated."""
+    store = Store(root)
     rows: dict[str, list[dict]] = {"executions": [], "steps": []}
-    for path in root.rglob("*.parquet"):
-        parts = path.relative_to(root).parts
-        dataset = parts[1] if parts[0] == "pending" else parts[0]
-        rows[dataset] += pq.read_table(path).to_pylist()
+    for table, dataset in (("executions", "executions"), ("steps", "steps"), ("pending_executions", "executions"),
+                           ("pending_steps", "steps")):
+        for path in store.files(table):
+            rows[dataset] += pq.read_table(path).to_pylist()
     return rows
 
 

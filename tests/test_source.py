@@ -10,13 +10,14 @@ import time
 from dashboard.queries import LogQueries
 from dashboard.recorder import Recorder
 from dashboard.store import Store
+from dashboard.writer import Writer
 from dashboard.ui import source as source_module
 from dashboard.ui.source import LogSource
 from tests.loops import run_in_own_loop
 
 
 def record_one(store: Store, flow: str = "Order reminder") -> None:
-    with Recorder.open(store) as recorder:
+    with Recorder(Writer(store)) as recorder:
         with recorder.execution(flow) as run:
             with run.step("Send Message", "send_message"):
                 run.message_sent()
@@ -26,7 +27,7 @@ def test_the_live_token_moves_at_most_once_per_gap_and_an_explicit_refresh_moves
     monkeypatch.setattr(source_module, "MIN_REFRESH_GAP", 60.0)
     store = Store(tmp_path / "logs")
     record_one(store)
-    source = LogSource(LogQueries(Store(store.root)))
+    source = LogSource(LogQueries(store))
     first = source.live_token()
     assert first == store.change_token()
 
@@ -44,7 +45,7 @@ def test_sessions_share_one_result_per_published_token(tmp_path, monkeypatch):
     monkeypatch.setattr(source_module, "MIN_REFRESH_GAP", 60.0)
     store = Store(tmp_path / "logs")
     record_one(store)
-    source = LogSource(LogQueries(Store(store.root)))
+    source = LogSource(LogQueries(store))
     source.change_token()
     groups = source.flow_groups_now("all")
     record_one(store, "Lead follow-up")  # the store moved, the published token not yet
@@ -57,7 +58,7 @@ def test_sessions_share_one_result_per_published_token(tmp_path, monkeypatch):
 def test_the_gap_grows_with_the_work_each_token_caused_and_stays_within_bounds(tmp_path, monkeypatch):
     store = Store(tmp_path / "logs")
     record_one(store)
-    source = LogSource(LogQueries(Store(store.root)))
+    source = LogSource(LogQueries(store))
     source.change_token()
     assert source.refresh_gap() == source_module.MIN_REFRESH_GAP
     slow = source._cached(("slow",), lambda: time.sleep(0.5) or "done")
@@ -73,7 +74,7 @@ def test_the_gap_grows_with_the_work_each_token_caused_and_stays_within_bounds(t
 def test_twenty_sessions_asking_at_once_run_one_query_and_wait_without_holding_threads(tmp_path):
     store = Store(tmp_path / "logs")
     record_one(store)
-    source = LogSource(LogQueries(Store(store.root)))
+    source = LogSource(LogQueries(store))
     calls, threads = [], set()
     query = source.queries.flow_groups
 
@@ -97,7 +98,7 @@ def test_twenty_sessions_asking_at_once_run_one_query_and_wait_without_holding_t
 def test_a_failed_load_reaches_every_waiter_and_is_not_remembered(tmp_path):
     store = Store(tmp_path / "logs")
     record_one(store)
-    source = LogSource(LogQueries(Store(store.root)))
+    source = LogSource(LogQueries(store))
     query = source.queries.tab_counts
     failures = []
 
@@ -117,13 +118,11 @@ def test_a_failed_load_reaches_every_waiter_and_is_not_remembered(tmp_path):
     assert run_in_own_loop(source.tab_counts())["all"] == 1  # asked again: tried again
 
 
-def test_the_event_loops_time_showing_results_also_lengthens_the_gap(tmp_path, monkeypatch):
-    from dashboard.ui import loader
-
+def test_the_event_loops_time_showing_results_also_lengthens_the_gap(tmp_path):
     store = Store(tmp_path / "logs")
     record_one(store)
-    source = LogSource(LogQueries(Store(store.root)))
+    source = LogSource(LogQueries(store))
     source.change_token()
     assert source.refresh_gap() == source_module.MIN_REFRESH_GAP
-    monkeypatch.setattr(loader, "shown_seconds", loader.shown_seconds + 1.0)  # twenty sessions redrawn
+    source.shown(1.0)  # the loaders of twenty sessions spent a second redrawing
     assert source.refresh_gap() == 1.0 / source_module.WORK_SHARE

@@ -23,7 +23,6 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from factories import parquet_ids
 
 from dashboard.queries import LogQueries
 from dashboard.store import Store
@@ -75,10 +74,11 @@ def _date(value) -> dt.date:
 
 def check_store(root: Path, groups_acked: set[int]) -> None:
     """Every acknowledged execution is there, whole; nothing is counted twice; every visible file reads."""
-    for path in root.rglob("*.parquet"):  # every visible file reads whole: a torn one raises here
-        pq.read_table(path)
-    parquet_ids(root)
-    queries = LogQueries(Store(root))
+    store = Store(root)
+    for table in store.tables:  # every live file reads whole: a torn one raises here
+        for path in store.files(table):
+            pq.read_table(path)
+    queries = LogQueries(store)
     executions = queries.executions(limit=100_000)
     assert executions.execution_id.is_unique
     visible = dict(zip(executions.execution_id, executions.status, strict=True))

@@ -170,8 +170,10 @@ class Table:
 
     def _table(self, refresh: bool = True) -> DeltaTable | None:
         """The DeltaTable at its newest version (None while the table does not exist). Call under the lock."""
-        if self._pid != os.getpid():  # a forked child: the parent's handle is not ours to use
-            self._delta, self._pid, self._snapshot = None, os.getpid(), EMPTY
+        if self._pid != os.getpid():
+            # delta-rs's runtime cannot be used in a forked child of a process that used it: use spawn
+            raise RuntimeError("a flowlogs store cannot be used in a forked child process; "
+                               "start helper processes with multiprocessing's 'spawn' method")
         if self._delta is None:
             try:
                 self._delta = DeltaTable(self.uri)
