@@ -24,6 +24,8 @@ from typing import Any
 
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 
+from .schema import UnreadableJson, read_json
+
 MASK = "•••"
 HIDDEN = "hidden: only admins see AI prompts and replies"  # what a viewer sees in place of the text
 HIDDEN_MARK = "[hidden]"  # what replaces a prompt or reply quoted inside other text (input, output, error)
@@ -163,10 +165,9 @@ class Privacy:
 
     def json_text(self, text: str, secrets: tuple[str, ...] = ()) -> str:
         """A JSON document stored as text, redacted value by value (keys too); other text as free text."""
-        try:
-            document = json.loads(text)
-        except ValueError:
-            return self.text(text, secrets)
+        document = read_json(text)  # bounded depth: the walk below recurses once per level
+        if isinstance(document, UnreadableJson):
+            return self.text(text, secrets)  # too deep or a number out of range: masked as free text
         redacted = self._json_value(document, None, secrets)
         return text if redacted == document else json.dumps(redacted, ensure_ascii=False)
 
