@@ -15,6 +15,7 @@ from pathlib import Path
 
 import panel as pn
 
+from . import web
 from .auth import AccessConfig, check_listen
 from .store import DEFAULT_RETENTION_DAYS
 from .ui.bundle import skip_unused_mathjax
@@ -52,6 +53,7 @@ def serve(data_dir: str | Path, *, port: int = 5006, address: str = "127.0.0.1",
     check_listen(address, access)  # before anything starts: nothing is served beyond loopback without sign-in
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
+    web.install(access, data_dir)  # before the server answers anything: sign-outs, headers, SameSite (web.py)
     stop = threading.Event()
     start_retention(data_dir, days=retention_days, interval=retention_interval, stop=stop)
     if compact_interval:
