@@ -116,6 +116,8 @@ def _execution_json(row: dict) -> dict:
     row = dict(row)
     row.pop("day", None)
     row["trigger"] = _trigger(row)
+    if (row.get("duration_ms") or 0) < 0:  # a finish stored before a start that came later: unknown, never negative
+        row["duration_ms"] = None
     return row
 
 

@@ -51,6 +51,12 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
+def _not_before(now: dt.datetime, start: dt.datetime) -> dt.datetime:
+    """A finish time never before its start: a wall clock set back mid-run would make a negative
+    duration, which ingest rejects and readers cannot show."""
+    return max(now, start)
+
+
 def _json(value: Any, field: str) -> msgspec.Raw:
     """A step's input or output as JSON, held to the same limits as `flowlogs ingest` (MAX_JSON_DEPTH,
     numbers that read back): EventError names the field, where the engine hands the value over."""
@@ -163,7 +169,8 @@ class ExecutionRecord:
             troubled = self.messages_failed or self.failed_steps
             self.status = ExecutionStatus.COMPLETED_WITH_ERRORS if troubled else ExecutionStatus.COMPLETED
         self.recorder.emit(ExecutionFinished(
-            execution_id=self.execution_id, at=self.recorder.clock(), status=self.status.value,
+            execution_id=self.execution_id, at=_not_before(self.recorder.clock(), self.started_at),
+            status=self.status.value,
             messages_sent=self.messages_sent, messages_failed=self.messages_failed, error=self.error))
 
 
@@ -231,6 +238,6 @@ class StepRecord:
         self.execution.recorder.emit(StepFinished(
             execution_id=self.execution.execution_id, index=self.index, node_id=self.node_id,
             node_name=self.node_name, node_type=self.node_type, status=self.status,
-            started_at=self.started_at, finished_at=self.execution.recorder.clock(),
+            started_at=self.started_at, finished_at=_not_before(self.execution.recorder.clock(), self.started_at),
             warnings=self.warnings, error=self.error, input=self._input, output=self._output,
             **self._ai))

@@ -21,6 +21,7 @@ from dashboard.privacy import Privacy
 from dashboard.queries import LogQueries
 from dashboard.recorder import Recorder
 from dashboard.schema import MAX_JSON_DEPTH, EventError, UnreadableJson, parse_event, read_json
+from dashboard.ui.format import execution_item
 from dashboard.ui.json_tree import parse as tree_parse
 from dashboard.writer import Writer
 
@@ -198,3 +199,55 @@ def test_read_json_never_raises():
                          ('"\\ud800"', "not valid")):
         value = read_json(text)
         assert isinstance(value, UnreadableJson) and value == text and reason in value.reason
+
+
+# -- a finish before its start (item 9) ---------------------------------------------------------------
+
+
+def test_a_finish_before_its_start_is_rejected_naming_at(tmp_path):
+    late = T0 + dt.timedelta(minutes=5)
+    lines = [
+        line(started("e-1", late)),
+        line(finished("e-1", late - dt.timedelta(seconds=1))),           # the start is in this input
+        line(finished("e-2", T0 - dt.timedelta(minutes=1))),            # the start comes after it
+        line(started("e-2", T0)),
+        line(started("e-3", T0)),
+        line(finished("e-3", T0 + dt.timedelta(seconds=30))),           # fine
+    ]
+    result, logs = ingest(tmp_path, lines)
+    assert result.exit_code == 1
+    assert ("line 2: at: execution finished at 2026-11-18T09:04:59+00:00, before it started at "
+            "2026-11-18T09:05:00+00:00") in result.stderr
+    assert ("line 4: at: execution started at 2026-11-18T09:00:00+00:00, after it finished at "
+            "2026-11-18T08:59:00+00:00") in result.stderr
+    assert logs.execution("e-3")["duration_ms"] == 30_000
+    assert logs.execution("e-1")["status"] == "running"  # its start stands; the impossible finish does not
+
+    # the start stored by an earlier ingest counts too
+    result, logs = ingest(tmp_path, [line(finished("e-1", late - dt.timedelta(hours=1), "failed")),
+                                     line(finished("e-1", late + dt.timedelta(seconds=9)))])
+    assert "line 1: at: execution finished at 2026-11-18T08:05:00+00:00, before it started" in result.stderr
+    assert logs.execution("e-1")["duration_ms"] == 9_000
+
+    # a finish whose start comes in a later ingest cannot be checked: stored, its duration is unknown, never negative
+    ingest(tmp_path, [line(finished("e-4", T0 - dt.timedelta(minutes=1)))])
+    result, logs = ingest(tmp_path, [line(started("e-4", T0))])
+    assert result.exit_code == 0 and logs.execution("e-4")["duration_ms"] < 0  # what the store holds
+    listed = {r["execution_id"]: r for r in json.loads(CliRunner().invoke(
+        app, ["executions", "--data", str(tmp_path), "--json"]).stdout)}
+    assert listed["e-4"]["duration_ms"] is None and listed["e-3"]["duration_ms"] == 30_000
+    assert json.loads(CliRunner().invoke(app, ["show", "e-4", "--data", str(tmp_path), "--json"]).stdout)[
+        "duration_ms"] is None
+    assert execution_item(logs.execution("e-4"))["duration"] is None  # the dashboard shows "–"
+
+
+def test_the_recorder_never_finishes_before_it_started_even_if_the_clock_goes_back(tmp_path):
+    times = iter([T0, T0 + dt.timedelta(seconds=2), T0 - dt.timedelta(seconds=5), T0 - dt.timedelta(seconds=9)])
+    with Recorder(tmp_path, clock=lambda: next(times)) as recorder:
+        with recorder.execution("Clock jump") as run:  # start T0
+            with run.step("Wait", "wait"):  # step starts at T0+2s, ends at T0-5s (the clock was set back)
+                pass
+    (row,) = LogQueries(tmp_path).executions().itertuples()
+    record = LogQueries(tmp_path).execution(row.execution_id)
+    assert record["status"] == "completed" and record["duration_ms"] >= 0
+    assert record["steps"][0]["duration_ms"] >= 0
