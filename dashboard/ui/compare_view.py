@@ -105,8 +105,9 @@ def comparison_for(source: LogSource, record: dict) -> dict | None:
     found = last_success(source.queries, record)
     if found is None:
         return None
-    baseline = source.execution_now(str(found["execution_id"])) or found
-    return comparison_item(compare(record, baseline))
+    # through the source, never `found` itself: a viewer's source redacts what it returns, the raw queries do not
+    baseline = source.execution_now(str(found["execution_id"]))
+    return None if baseline is None else comparison_item(compare(record, baseline))
 
 
 class ComparisonView(JSComponent):
