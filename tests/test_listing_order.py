@@ -42,3 +42,30 @@ def test_failures_with_the_same_start_come_out_in_one_order_whatever_the_ingest_
         result = CliRunner().invoke(app, ["failures", "--data", str(root), "--json"])
         assert result.exit_code == 0, result.output
         assert [r["execution_id"] for r in json.loads(result.stdout)] == expected
+
+
+def test_flow_groups_and_the_last_success_have_one_order_on_ties(tmp_path):
+    from dashboard.compare import last_success
+
+    def runs(order: list[str]) -> list[str]:
+        lines = []
+        for name in order:  # two flows whose last activity is the same instant
+            lines += [line(started(f"{name}-ok-1", T0, flow_name=name)),
+                      line(finished(f"{name}-ok-1", T0 + dt.timedelta(seconds=1))),
+                      line(started(f"{name}-ok-2", T0, flow_name=name)),   # the same start: a tie for last success
+                      line(finished(f"{name}-ok-2", T0 + dt.timedelta(seconds=1))),
+                      line(started(f"{name}-bad", T0 + dt.timedelta(minutes=5), flow_name=name)),
+                      line(finished(f"{name}-bad", T0 + dt.timedelta(minutes=6), "failed"))]
+        return lines
+
+    results = []
+    for folder, order in (("forward", ["Alpha", "Beta"]), ("backward", ["Beta", "Alpha"])):
+        root = tmp_path / folder
+        with Writer(root, flush_interval=None) as writer:
+            assert ingest_lines([t.encode() for t in runs(order)[::1 if folder == "forward" else -1]], writer).ok
+        logs = LogQueries(root)
+        cli = CliRunner().invoke(app, ["flows", "--data", str(root), "--json"])
+        baseline = last_success(logs, logs.execution("Alpha-bad"))
+        results.append(([g["flow_name"] for g in json.loads(cli.stdout)], list(logs.flow_groups()["flow_name"]),
+                         baseline["execution_id"]))
+    assert results[0] == results[1] == (["Alpha", "Beta"], ["Alpha", "Beta"], "Alpha-ok-2")

@@ -184,6 +184,18 @@ def odd_shapes(tmp_path_factory) -> Path:
         started("tie-a", at[8], flow_name="Tied"), finished("tie-a", at[9], "failed", error="boom"),
         started("tie-b", at[8], flow_name="Tied"), finished("tie-b", at[9], "failed", error="boom"),
     ])
+    # stored before ingest limited nesting (issue 15, item 1): a failed step's input 950 levels deep
+    from factories import line
+
+    from dashboard import schema
+    from dashboard.writer import Writer
+
+    deep = line(step("deep", 0, at[0], status="failed", error="Invalid phone number"))[:-1] + \
+        ', "input": ' + "[" * 950 + '{"phone": "+4915112345678"}' + "]" * 950 + "}"
+    with Writer(root, flush_interval=None) as writer:
+        for text in (line(started("deep", at[0], flow_name="Deep")), deep,
+                     line(finished("deep", at[1], "failed"))):
+            writer.write(schema._decoder.decode(text))
     return root
 
 
@@ -193,7 +205,7 @@ def assert_ran_clean(nb) -> None:
     assert errors == [], errors
 
 
-@pytest.mark.parametrize("execution_id", [None, "timed-out", "no-steps", "no-input", "list-input"])
+@pytest.mark.parametrize("execution_id", [None, "timed-out", "no-steps", "no-input", "list-input", "deep"])
 def test_failures_notebook_runs_on_every_shape_of_failure(odd_shapes, tmp_path, execution_id):
     nb = run("explore_failures.ipynb", tmp_path, data_dir=str(odd_shapes), execution_id=execution_id, demo_days=0)
     assert_ran_clean(nb)
