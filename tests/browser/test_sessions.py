@@ -9,6 +9,7 @@ sign-in, as `flowlogs serve` does. No browser needed: plain HTTP requests and a 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import os
 import re
@@ -90,7 +91,9 @@ def websocket_opens(base: str, cookies: dict[str, str], page: str) -> bool:
         connection.close()
         return True
 
-    return asyncio.run(connect())
+    # on a thread of its own: Playwright's sync API keeps an event loop running in this one
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, connect()).result()
 
 
 @pytest.fixture
