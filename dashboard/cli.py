@@ -19,9 +19,9 @@ from rich.table import Table
 
 from .logs import Logs, open_logs
 from .prices import PriceFileError
-from .queries import TOKEN_GROUPS, parse_json_field, parse_time
+from .queries import TOKEN_GROUPS, parse_time
 from .reports import TOKEN_FORMATS
-from .schema import MAX_FIELD_BYTES, MIN_FIELD_BYTES, Tab
+from .schema import MAX_FIELD_BYTES, MIN_FIELD_BYTES, Tab, UnreadableJson, read_json
 from .store import DEFAULT_RETENTION_DAYS, ExecutionNotFound, ExecutionRunning, LocationError, StoreError
 from .writer import WRITE_ERRORS, describe_write_error
 
@@ -129,6 +129,8 @@ def _execution_json(row: dict) -> dict:
     row = dict(row)
     row.pop("day", None)
     row["trigger"] = _trigger(row)
+    if (row.get("duration_ms") or 0) < 0:  # a finish stored before a start that came later: unknown, never negative
+        row["duration_ms"] = None
     return row
 
 
@@ -137,8 +139,9 @@ def _step_json(step: dict) -> dict:
     prompt, completion = step.pop("prompt_tokens"), step.pop("completion_tokens")
     step.pop("total_tokens", None)
     step["tokens"] = None if prompt is None and completion is None else {"prompt": prompt, "completion": completion}
-    step["input"] = parse_json_field(step["input"])
-    step["output"] = parse_json_field(step["output"])
+    # read_json never raises: a value stored too deep or with a number out of range comes back as its text
+    step["input"] = read_json(step["input"])
+    step["output"] = read_json(step["output"])
     return step
 
 
@@ -282,7 +285,8 @@ def show(execution_id: str, data: DataDir = DEFAULT_DATA, as_json: AsJson = Fals
         for key in ("model", "system_prompt", "user_prompt", "ai_reply", "warnings", "error", "input", "output"):
             if step.get(key) not in (None, []):
                 value = step[key] if isinstance(step[key], str) else json.dumps(step[key], ensure_ascii=False)
-                out.print(f"  [dim]{key}[/dim]: {escape(value)}", highlight=False)
+                note = f" [dim](as text: {value.reason})[/dim]" if isinstance(value, UnreadableJson) else ""
+                out.print(f"  [dim]{key}[/dim]:{note} {escape(value)}", highlight=False)
 
 
 @app.command()
@@ -357,7 +361,7 @@ def failures(data: DataDir = DEFAULT_DATA, since: Since = None, until: Until = N
     for row in rows:
         row.pop("day", None)
         row["trigger"] = _trigger(row)
-        row["failed_step_input"] = parse_json_field(row["failed_step_input"])
+        row["failed_step_input"] = read_json(row["failed_step_input"])  # one bad value never hides the rest
     if as_json:
         _emit_json(rows)
     else:

@@ -21,7 +21,7 @@ from typing import Any
 
 import msgspec
 
-from .schema import FAILURE_STATUSES, ExecutionStatus, StepStatus, Tab
+from .schema import FAILURE_STATUSES, ExecutionStatus, StepStatus, Tab, read_json
 
 # A duration is notably different when one is over twice the other and they are this far apart:
 # timings jitter, and a 5 ms step taking 12 ms is not news.
@@ -291,14 +291,12 @@ def _limited(changes: list[FieldChange]) -> tuple[list[FieldChange], int]:
 
 
 def _json(text: str | None) -> Any:
-    """A step's stored JSON text as Python values; a step without input is MISSING, text that is
-    not JSON (it always is: the writer checks) is compared as text."""
+    """A step's stored JSON text as Python values; a step without input is MISSING. Text that does not
+    read back within the limits (nested deeper than MAX_JSON_DEPTH, a number out of range, not JSON) is
+    compared as one text value: json_diff recurses once per level, so depth must stay bounded."""
     if text is None:
         return MISSING
-    try:
-        return msgspec.json.decode(text)
-    except msgspec.DecodeError:
-        return text
+    return read_json(text)
 
 
 def _or_missing(value: Any) -> Any:

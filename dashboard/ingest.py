@@ -3,10 +3,16 @@
 Every line is validated on its own: a bad line is reported with its number and the
 field at fault, and the good lines around it are stored. Lines are read with a cap
 (`max_line_bytes`): a longer line is rejected and skipped without being held in memory.
+
+An execution cannot finish before it started (its duration would be negative): a finish
+before its start is rejected naming `at` when the start is known, from this input or the
+store; a start after a finish earlier in this input likewise. A finish whose start is in
+neither (it arrives later, in another ingest) cannot be checked here and is stored.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -15,14 +21,17 @@ from .schema import (
     LINE_BYTES_PER_FIELD_BYTE,
     MAX_LINE_BYTES,
     EventError,
+    ExecutionFinished,
     ExecutionStarted,
     day_of,
     line_too_long,
     parse_event,
+    utc,
 )
 from .writer import FlushReport, Writer
 
 SKIP_CHUNK_BYTES = 1 << 20  # an oversized line is read away in pieces of this size
+HELD_FINISHES = 2_000  # finishes whose start is not in the input, checked against the store in one batch
 
 
 @dataclass(frozen=True)
@@ -104,6 +113,7 @@ def ingest_lines(lines: Iterable[bytes | str | OversizedLine], writer: Writer,
     report = IngestReport()
     horizon = writer.store.horizon()
     line_limit = max_line_bytes or default_line_limit(writer.max_field_bytes)
+    order = _StartBeforeFinish(writer, report)
     for number, line in enumerate(lines, start=1):
         if progress:
             progress(len(line))
@@ -121,11 +131,80 @@ def ingest_lines(lines: Iterable[bytes | str | OversizedLine], writer: Writer,
             report.rejected.append(Rejection(
                 number, "at", f"execution started on {day_of(event.at)}, before the retention horizon {horizon}"))
             continue
-        report.truncated += writer.write(event)
-        report.accepted += 1
+        if order.admit(number, event):
+            _write(writer, report, event)
+    order.check_held()
     writer.flush()
     report.written = writer.totals
     return report
+
+
+def _write(writer: Writer, report: IngestReport, event) -> None:
+    report.truncated += writer.write(event)
+    report.accepted += 1
+
+
+def _iso(ts: dt.datetime) -> str:
+    return utc(ts).isoformat()
+
+
+class _StartBeforeFinish:
+    """Rejects a finish before its start, and a start after a finish, as each line comes.
+
+    The start or finish it is compared with is the earliest of this input (the merge keeps the
+    earliest), or for a finish the stored start: finishes whose start is not (yet) in the input are
+    held and checked against the store in batches, then written (events may come in any order)."""
+
+    def __init__(self, writer: Writer, report: IngestReport):
+        self.writer, self.report = writer, report
+        self.starts: dict[str, dt.datetime] = {}
+        self.finishes: dict[str, dt.datetime] = {}
+        self.held: list[tuple[int, ExecutionFinished]] = []
+
+    def admit(self, number: int, event) -> bool:
+        """Whether to write `event` now (False: rejected, or held for `check_held`)."""
+        if isinstance(event, ExecutionStarted):
+            finish = self.finishes.get(event.execution_id)
+            if finish is not None and finish < event.at:
+                self._reject(number, f"execution started at {_iso(event.at)}, after it finished at {_iso(finish)}")
+                return False
+            start = self.starts.get(event.execution_id)
+            self.starts[event.execution_id] = event.at if start is None else min(start, event.at)
+            return True
+        if isinstance(event, ExecutionFinished):
+            start = self.starts.get(event.execution_id)
+            if start is not None and event.at < start:
+                self._reject(number, self._before(event, start))
+                return False
+            finish = self.finishes.get(event.execution_id)
+            self.finishes[event.execution_id] = event.at if finish is None else min(finish, event.at)
+            if start is None:
+                self.held.append((number, event))
+                if len(self.held) >= HELD_FINISHES:
+                    self.check_held()
+                return False
+        return True
+
+    def check_held(self) -> None:
+        """Check the held finishes against starts that came later in the input or are stored; write the good."""
+        held, self.held = self.held, []
+        unknown = {e.execution_id for _, e in held if e.execution_id not in self.starts}
+        # one batched look at the store: most inputs hold each execution whole, so this is rare
+        stored = {x: started for x, (_, started) in self.writer.store.find_starts(unknown).items()} if unknown else {}
+        for number, event in held:
+            start = self.starts.get(event.execution_id) or stored.get(event.execution_id)
+            if start is not None and event.at < start:
+                self._reject(number, self._before(event, start))
+            else:
+                _write(self.writer, self.report, event)
+        self.report.rejected.sort(key=lambda r: r.line)  # a held line's rejection comes in its line's place
+
+    @staticmethod
+    def _before(event: ExecutionFinished, start: dt.datetime) -> str:
+        return f"execution finished at {_iso(event.at)}, before it started at {_iso(start)}"
+
+    def _reject(self, number: int, reason: str) -> None:
+        self.report.rejected.append(Rejection(number, "at", reason))
 
 
 def ingest_stream(stream: BinaryIO, writer: Writer, progress: Callable[[int], None] | None = None, *,

@@ -12,6 +12,24 @@ A phone number keeps its country code, its first group and its last 3 digits; at
 give way). In free text only international numbers (`+49…`, `0049…`) are recognised,
 so order numbers and dates are left alone; JSON values under a phone-like key
 (`phone`, `to`, `from`, `wa_id`, ...) are masked whatever their format.
+
+Hidden AI text is hidden by field and position, never by looking for the text: a reply
+that a later step quotes cut to 1 000 characters, trimmed, upper-cased or re-encoded
+matches nothing, yet it is still the reply. For a viewer, in an execution:
+
+- every step's `system_prompt`, `user_prompt` and `ai_reply` are HIDDEN;
+- from the first AI step on (the AI step included: an engine puts the model's output in its
+  `output` and hands it on as the next steps' `input`), each step's `input` and `output` are
+  replaced whole by HIDDEN_DATA (keys too: a parsed model answer has the model's keys), each
+  warning by HIDDEN_MARK, and its `error` by HIDDEN_ERROR with the failure cause;
+- the execution's `error`, if the execution has an AI step, likewise;
+- everything else stays: names, types, statuses, times, durations, model, tokens, messages,
+  the failure cause, and the steps before the first AI step (whose data cannot quote a reply
+  of this execution; a prompt quoted there word for word is still marked hidden).
+
+Rows given without their steps (a page of executions) cannot tell whether an AI step came
+first: their errors are hidden the same way. An AI step is a step with a prompt, a reply, a
+model or tokens.
 """
 
 from __future__ import annotations
@@ -24,9 +42,13 @@ from typing import Any
 
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 
+from .schema import UnreadableJson, classify_failure, read_json
+
 MASK = "•••"
 HIDDEN = "hidden: only admins see AI prompts and replies"  # what a viewer sees in place of the text
-HIDDEN_MARK = "[hidden]"  # what replaces a prompt or reply quoted inside other text (input, output, error)
+HIDDEN_MARK = "[hidden]"  # what replaces a prompt quoted word for word, and each warning that may quote a reply
+HIDDEN_DATA = "hidden: only admins see the data of steps from the first AI step on"  # a whole input or output
+HIDDEN_ERROR = "hidden: only admins see errors that may quote an AI reply"  # followed by " (cause: ...)"
 MIN_MASKED = 4  # digits a masked number always hides
 KEEP_LAST = 3
 KEEP_FIRST = 3  # digits of the first group when the number is written without separators
@@ -35,6 +57,7 @@ KEEP_FIRST = 3  # digits of the first group when the number is written without s
 PHONE_KEYS = frozenset({"phone", "trigger_phone", "phone_number", "phonenumber", "mobile", "msisdn", "wa_id",
                         "to", "from", "recipient", "sender", "contact_phone", "customer_phone"})
 AI_TEXT_KEYS = frozenset({"system_prompt", "user_prompt", "ai_reply"})
+AI_STEP_KEYS = AI_TEXT_KEYS | {"model", "prompt_tokens", "completion_tokens"}  # any of these set: an AI step
 JSON_TEXT_KEYS = frozenset({"input", "output", "failed_step_input"})  # JSON documents stored as text
 FREE_TEXT_KEYS = frozenset({"error", "warnings", "message", "text", "body", "snippet", "match"})
 
@@ -123,37 +146,56 @@ class Privacy:
     def active(self) -> bool:
         return self.mask_phones or self.hide_ai_text
 
-    def redact(self, value: Any, secrets: tuple[str, ...] = ()) -> Any:
+    def redact(self, value: Any, secrets: tuple[str, ...] = (), *, may_quote_ai: bool = True) -> Any:
         """Dicts, lists and tuples walked; strings changed only under the keys that say what they hold.
 
-        A dict with `steps` is an execution: the prompts and replies of its steps are also
-        removed where other fields quote them (a reply is usually a later step's input)."""
+        A dict with `steps` is an execution, redacted by position (`_execution`). Anything else may
+        quote an AI reply (`may_quote_ai`): a row's error comes without the steps that would tell."""
         if not self.active:
             return value
         if isinstance(value, dict):
-            if self.hide_ai_text and isinstance(value.get("steps"), list):
-                secrets = secrets + ai_texts(value["steps"])
-            return {key: self._field(str(key), item, secrets) for key, item in value.items()}
+            if isinstance(value.get("steps"), list):
+                return self._execution(value, secrets)
+            return {key: self._field(str(key), item, secrets, may_quote_ai) for key, item in value.items()}
         if isinstance(value, list):
-            return [self.redact(item, secrets) for item in value]
+            return [self.redact(item, secrets, may_quote_ai=may_quote_ai) for item in value]
         if isinstance(value, tuple):
-            return tuple(self.redact(item, secrets) for item in value)
+            return tuple(self.redact(item, secrets, may_quote_ai=may_quote_ai) for item in value)
         return value
 
-    def _field(self, key: str, value: Any, secrets: tuple[str, ...]) -> Any:
+    def _execution(self, record: dict, secrets: tuple[str, ...]) -> dict:
+        steps = record["steps"]
+        first_ai = min((step_index(s) for s in steps if is_ai_step(s)), default=None) if self.hide_ai_text else None
+        if self.hide_ai_text:
+            secrets = secrets + ai_texts(steps)  # prompts quoted word for word before the first AI step
+        redacted = {}
+        for key, item in record.items():
+            if key == "steps":
+                redacted[key] = [self.redact(s, secrets, may_quote_ai=first_ai is not None and
+                                             step_index(s) >= first_ai) if isinstance(s, dict) else s for s in item]
+            else:  # the execution's own error may quote a reply of any of its AI steps
+                redacted[key] = self._field(str(key), item, secrets, may_quote_ai=first_ai is not None)
+        return redacted
+
+    def _field(self, key: str, value: Any, secrets: tuple[str, ...], may_quote_ai: bool) -> Any:
         name = key.lower()
+        hide = self.hide_ai_text and may_quote_ai
+        if name in AI_TEXT_KEYS and isinstance(value, str):
+            return HIDDEN if self.hide_ai_text else value
+        if name in JSON_TEXT_KEYS and isinstance(value, str):
+            return json.dumps(HIDDEN_DATA) if hide else self.json_text(value, secrets)
+        if name in FREE_TEXT_KEYS and isinstance(value, (str, list, tuple)):
+            if isinstance(value, str):
+                return hidden_error(value) if hide and name == "error" else HIDDEN_MARK if hide else \
+                    self.text(value, secrets)
+            return [HIDDEN_MARK if hide and isinstance(v, str) else self.text(v, secrets) if isinstance(v, str)
+                    else self.redact(v, secrets, may_quote_ai=may_quote_ai) for v in value]
         if isinstance(value, (dict, list, tuple)):
-            return self.redact(value, secrets)
+            return self.redact(value, secrets, may_quote_ai=may_quote_ai)
         if not isinstance(value, str):
             return value
-        if name in AI_TEXT_KEYS:
-            return HIDDEN if self.hide_ai_text else value
         if name in PHONE_KEYS:
             return mask_phone(value) if self.mask_phones else value
-        if name in JSON_TEXT_KEYS:
-            return self.json_text(value, secrets)
-        if name in FREE_TEXT_KEYS:
-            return self.text(value, secrets)
         return value
 
     def text(self, value: str, secrets: tuple[str, ...] = ()) -> str:
@@ -163,10 +205,9 @@ class Privacy:
 
     def json_text(self, text: str, secrets: tuple[str, ...] = ()) -> str:
         """A JSON document stored as text, redacted value by value (keys too); other text as free text."""
-        try:
-            document = json.loads(text)
-        except ValueError:
-            return self.text(text, secrets)
+        document = read_json(text)  # bounded depth: the walk below recurses once per level
+        if isinstance(document, UnreadableJson):
+            return self.text(text, secrets)  # too deep or a number out of range: masked as free text
         redacted = self._json_value(document, None, secrets)
         return text if redacted == document else json.dumps(redacted, ensure_ascii=False)
 
@@ -181,6 +222,21 @@ class Privacy:
         if isinstance(value, str):
             return self.text(value, secrets)
         return value
+
+
+def hidden_error(error: str) -> str:
+    """An error that may quote an AI reply, as a viewer sees it: that it is hidden, and its failure cause."""
+    return f"{HIDDEN_ERROR} (cause: {classify_failure(error).label})"
+
+
+def step_index(step: dict) -> int:
+    index = step.get("index", step.get("step_index"))
+    return int(index) if isinstance(index, (int, float)) or str(index).isdigit() else 0
+
+
+def is_ai_step(step: dict) -> bool:
+    """A step where an engine puts a model's input or output: a prompt, a reply, a model or tokens."""
+    return any(step.get(key) is not None and step.get(key) == step.get(key) for key in AI_STEP_KEYS)  # NaN: unset
 
 
 def ai_texts(steps: list[dict]) -> tuple[str, ...]:

@@ -597,7 +597,8 @@ class LogQueries:
             params["matched"] = narrowed
             where += " AND e.execution_id IN (SELECT execution_id FROM matched)"
         return self._sql(f"""{self._classified_cte(where, params)}
-            SELECT * FROM classified ORDER BY started_at DESC""", params, days=self._days(since, until))
+            SELECT * FROM classified ORDER BY started_at DESC, execution_id DESC""", params,
+                         days=self._days(since, until))
 
     def failure_causes(self, since=None, until=None, *, search: str | None = None,
                        bucket: str = "day") -> pd.DataFrame:

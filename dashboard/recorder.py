@@ -26,6 +26,7 @@ from typing import Any
 import msgspec
 
 from .schema import (
+    MAX_JSON_DEPTH,
     Event,
     EventError,
     ExecutionFinished,
@@ -36,6 +37,7 @@ from .schema import (
     Tokens,
     Trigger,
     TriggerType,
+    check_json_value,
     encode_event,
     parse_event,
 )
@@ -49,8 +51,23 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
-def _json(value: Any) -> msgspec.Raw:
-    return msgspec.Raw(msgspec.json.encode(value))
+def _not_before(now: dt.datetime, start: dt.datetime) -> dt.datetime:
+    """A finish time never before its start: a wall clock set back mid-run would make a negative
+    duration, which ingest rejects and readers cannot show."""
+    return max(now, start)
+
+
+def _json(value: Any, field: str) -> msgspec.Raw:
+    """A step's input or output as JSON, held to the same limits as `flowlogs ingest` (MAX_JSON_DEPTH,
+    numbers that read back): EventError names the field, where the engine hands the value over."""
+    try:
+        text = msgspec.json.encode(value)
+    except RecursionError:  # msgspec gives up near Python's recursion limit, far past ours
+        raise EventError(f"nested deeper than {MAX_JSON_DEPTH}", field) from None
+    except ValueError as exc:  # e.g. an int past Python's 4 300 digits of text
+        raise EventError(f"cannot be written as JSON ({exc})", field) from None
+    check_json_value(text, field)
+    return msgspec.Raw(text)
 
 
 class Recorder:
@@ -122,9 +139,10 @@ class ExecutionRecord:
         return self
 
     def step(self, node_name: str, node_type: str, *, node_id: str | None = None, input: Any = None) -> StepRecord:
+        checked = _json(input, "input")  # a bad input fails here, before the step runs
         index = self._next_index
         self._next_index += 1
-        return StepRecord(self, index, node_name, node_type, node_id or f"n-{index}", input)
+        return StepRecord(self, index, node_name, node_type, node_id or f"n-{index}", checked)
 
     def message_sent(self, count: int = 1) -> None:
         self.messages_sent += count
@@ -150,7 +168,8 @@ class ExecutionRecord:
             troubled = self.messages_failed or self.failed_steps
             self.status = ExecutionStatus.COMPLETED_WITH_ERRORS if troubled else ExecutionStatus.COMPLETED
         self.recorder.emit(ExecutionFinished(
-            execution_id=self.execution_id, at=self.recorder.clock(), status=self.status.value,
+            execution_id=self.execution_id, at=_not_before(self.recorder.clock(), self.started_at),
+            status=self.status.value,
             messages_sent=self.messages_sent, messages_failed=self.messages_failed, error=self.error))
 
 
@@ -158,14 +177,14 @@ class StepRecord:
     """One step (node) of an execution. Use as a context manager."""
 
     def __init__(self, execution: ExecutionRecord, index: int, node_name: str, node_type: str, node_id: str,
-                 input: Any):
+                 input: msgspec.Raw):
         self.execution = execution
         self.index = index
         self.node_name = node_name
         self.node_type = node_type
         self.node_id = node_id
-        self.input = input
-        self.output: Any = None
+        self._input = input
+        self._output = _json(None, "output")
         self.warnings: list[str] = []
         self.error: str | None = None
         self.status = StepStatus.COMPLETED
@@ -176,6 +195,24 @@ class StepRecord:
         """Attach an AI call: model, prompts, reply and token usage."""
         self._ai = {"model": model, "system_prompt": system_prompt, "user_prompt": user_prompt,
                     "ai_reply": reply, "tokens": Tokens(prompt=prompt_tokens, completion=completion_tokens)}
+
+    @property
+    def input(self) -> Any:
+        return msgspec.json.decode(self._input)
+
+    @input.setter
+    def input(self, value: Any) -> None:
+        self._input = _json(value, "input")
+
+    @property
+    def output(self) -> Any:
+        return msgspec.json.decode(self._output)
+
+    @output.setter
+    def output(self, value: Any) -> None:
+        # checked as it is set: an output too deep (or a number out of range) raises in the engine's own
+        # line, and the step is recorded failed with that error instead of being lost at its end
+        self._output = _json(value, "output")
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)
@@ -200,6 +237,6 @@ class StepRecord:
         self.execution.recorder.emit(StepFinished(
             execution_id=self.execution.execution_id, index=self.index, node_id=self.node_id,
             node_name=self.node_name, node_type=self.node_type, status=self.status,
-            started_at=self.started_at, finished_at=self.execution.recorder.clock(),
-            warnings=self.warnings, error=self.error, input=_json(self.input), output=_json(self.output),
+            started_at=self.started_at, finished_at=_not_before(self.execution.recorder.clock(), self.started_at),
+            warnings=self.warnings, error=self.error, input=self._input, output=self._output,
             **self._ai))

@@ -221,8 +221,9 @@ class TokenReport:
         return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
     def to_csv(self, by: str = "day", path: str | os.PathLike | None = None) -> str | None:
-        """The `by()` frame as CSV (dates as YYYY-MM-DD; an unknown cost is an empty cell)."""
-        frame = _export_frame(self.by(by))
+        """The `by()` frame as CSV (dates as YYYY-MM-DD; an unknown cost is an empty cell). Text cells that a
+        spreadsheet would run as a formula get a leading `'` (see `csv_text`)."""
+        frame = csv_safe(_export_frame(self.by(by)))
         if path is None:
             return frame.to_csv(index=False, lineterminator="\n")
         frame.to_csv(path, index=False, lineterminator="\n")
@@ -277,22 +278,25 @@ class TokenReport:
 
     # -- HTML -------------------------------------------------------------------------
 
-    def summary_markdown(self) -> str:
+    def summary_html(self) -> str:
+        """The range, totals and unpriced models as HTML, every value escaped.
+
+        Not Markdown: a model name is log text, and a backtick in it closed its code span, after which
+        `![x](https://...)` loaded a remote image into the "offline" report and `[x](https://...)` made a
+        link. HTML with html.escape has no such syntax inside a value."""
         totals = self.totals()
         first, last = totals["first_day"], totals["last_day"]
         span = f"{first} to {last}" if first else "no AI steps"
+        e = html.escape
         lines = [
-            f"**Range:** {span} (UTC days)",
-            "",
-            f"**Total tokens:** {totals['total_tokens']:,} "
-            f"({totals['prompt_tokens']:,} prompt, {totals['completion_tokens']:,} completion) "
-            f"in {totals['ai_steps']:,} AI steps",
-            "",
-            f"**Estimated cost:** {html.escape(totals['cost'])}",
+            f"<p><b>Range:</b> {e(span)} (UTC days)</p>",
+            f"<p><b>Total tokens:</b> {totals['total_tokens']:,} ({totals['prompt_tokens']:,} prompt, "
+            f"{totals['completion_tokens']:,} completion) in {totals['ai_steps']:,} AI steps</p>",
+            f"<p><b>Estimated cost:</b> {e(totals['cost'])}</p>",
         ]
         if totals["unpriced_models"]:
-            names = ", ".join(f"`{html.escape(m)}`" for m in totals["unpriced_models"])
-            lines += ["", f"Models without a price (their tokens are not in the cost): {names}"]
+            names = ", ".join(f"<code>{e(m)}</code>" for m in totals["unpriced_models"])
+            lines.append(f"<p>Models without a price (their tokens are not in the cost): {names}</p>")
         return "\n".join(lines)
 
     def layout(self, by: str = "day", title: str = "Token usage report"):
@@ -305,17 +309,17 @@ class TokenReport:
         # escape=True: flow and node names come from logs and are shown as text, never as HTML
         items = [
             pn.pane.Markdown(f"# {html.escape(title)}", margin=(0, 10)),
-            pn.pane.Markdown(self.summary_markdown(), margin=(0, 10), sizing_mode="stretch_width"),
+            pn.pane.HTML(self.summary_html(), margin=(0, 10), sizing_mode="stretch_width"),
             # one Column each: in a shared Column, Bokeh lines up every plot frame behind the widest axis labels
             *[pn.Column(pn.pane.HoloViews(chart, sizing_mode="stretch_width"), sizing_mode="stretch_width",
                         margin=(10, 10)) for chart in charts.values()],
             pn.pane.Markdown(f"## Tokens by {by}", margin=(10, 10)),
             pn.pane.DataFrame(table, index=False, escape=True, sizing_mode="stretch_width",
                               css_classes=["token-table"], margin=(0, 10)),
-            pn.pane.Markdown(f"Prices are estimates in {self.currency} per million tokens; models without a price show "
-                             f"\"{UNKNOWN_PRICE}\". Made by flowlogs on "
-                             f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC.",
-                             styles={"color": "#666"}, margin=(10, 10)),
+            pn.pane.HTML(f"<p>Prices are estimates in {html.escape(self.currency)} per million tokens; models "
+                         f"without a price show &quot;{UNKNOWN_PRICE}&quot;. Made by flowlogs on "
+                         f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC.</p>",
+                         styles={"color": "#666"}, margin=(10, 10)),
         ]
         return pn.Column(*items, sizing_mode="stretch_width", max_width=1200)
 
@@ -445,6 +449,22 @@ def _export_frame(frame: pd.DataFrame) -> pd.DataFrame:
     if "day" in frame:
         frame = frame.assign(day=pd.to_datetime(frame["day"]).dt.strftime("%Y-%m-%d"))
     return frame
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets read as the start of a formula
+
+
+def csv_text(value: Any) -> Any:
+    """A text cell as a spreadsheet shows it, never runs it: `=HYPERLINK(...)` (a flow or model name from the
+    logs) becomes `'=HYPERLINK(...)`, which Excel, LibreOffice and Google Sheets display as text (OWASP's
+    advice against CSV injection). Other values are unchanged."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+
+def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every text column passed through `csv_text`; numbers stay numbers."""
+    text = [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])]
+    return frame.assign(**{c: frame[c].map(csv_text) for c in text}) if text else frame
 
 
 def _plain(value: Any) -> Any:

@@ -7,9 +7,10 @@ Everything else imports these names; nothing else spells a status string.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 import msgspec.structs
@@ -116,6 +117,11 @@ MIN_FIELD_BYTES = 256  # room for the truncation note an execution's error carri
 LINE_BYTES_PER_FIELD_BYTE = 16
 MAX_LINE_BYTES = LINE_BYTES_PER_FIELD_BYTE * MAX_FIELD_BYTES
 MAX_INT32 = 2**31 - 1  # counts are stored as int32
+# Nesting limit of any JSON value of an event (a step's input and output above all): an object or array
+# inside an object ... at most this many levels. Real payloads nest a handful of levels; a recursive
+# reader (show, the dashboard's JSON tree, compare, masking, the notebooks) needs a bound, and Python's
+# recursion limit of ~1 000 is not one: readers must stay far below it with frames of their own.
+MAX_JSON_DEPTH = 64
 STEP_TEXT_FIELDS = ("system_prompt", "user_prompt", "ai_reply", "error")  # payload: cut when too long
 STEP_JSON_FIELDS = ("input", "output")
 
@@ -229,11 +235,25 @@ _NAMED_FIELD = re.compile(r"^(?:Object missing required field )?`(?P<field>\w+)`
 def parse_event(line: bytes | str, max_line_bytes: int = MAX_LINE_BYTES) -> Event:
     """Decode one JSON line into an event, or raise EventError naming the field.
 
-    Payload fields are not limited here: the writer cuts them (see `limit_payload`).
+    Payload fields are not limited here: the writer cuts them (see `limit_payload`). Nesting is
+    (MAX_JSON_DEPTH), and so is every number of a step's input and output: it must read back.
     """
     size = len(line) - (line[-1:] in (b"\n", "\n"))  # as ingest.read_lines counts: without the line break
     if size > max_line_bytes:
         raise EventError(line_too_long(size, max_line_bytes))
+    # before decoding: msgspec recurses once per level and a deep line raised RecursionError mid-ingest
+    too_deep = nesting_over(line, MAX_JSON_DEPTH + 1)  # the event itself is the first level
+    if too_deep is not None:
+        field, _ = too_deep
+        raise EventError(f"nested deeper than {MAX_JSON_DEPTH}", field)
+    event = _decode(line)
+    if isinstance(event, StepFinished):
+        for field in STEP_JSON_FIELDS:
+            check_json_value(bytes(getattr(event, field)), field)
+    return event
+
+
+def _decode(line: bytes | str) -> Event:
     try:
         return _decoder.decode(line)
     except UnicodeDecodeError as exc:
@@ -259,6 +279,129 @@ def encode_event(event: Event) -> bytes:
 
 def line_too_long(size: int, limit: int) -> str:
     return f"line is {size:,} bytes, over the limit of {limit:,}"
+
+
+# ---------------------------------------------------------------------------
+# JSON values from the logs: bounded nesting, numbers that read back. Checked at ingest and by the
+# Recorder; readers use `read_json`, which never raises, for whatever is stored (older data, other writers).
+
+# A JSON string (skipped whole: brackets inside it are text) or a bracket. Possessive, so no backtracking.
+_JSON_TOKENS = {bytes: re.compile(rb'"(?:[^"\\]++|\\.)*+"|[\[\]{}]'),
+                str: re.compile(r'"(?:[^"\\]++|\\.)*+"|[\[\]{}]')}
+_OPENERS = (ord("["), ord("{"), "[", "{")
+
+
+def nesting_over(text: bytes | str, limit: int) -> tuple[str | None, int] | None:
+    """(top-level key, offset) of the first object or array nested more than `limit` levels deep in
+    JSON `text`, or None. Iterative: any depth is safe to measure. The key is the field of the outer
+    object the deep value sits in (None when the outer value is not an object)."""
+    if text.count("[" if isinstance(text, str) else b"[") + text.count("{" if isinstance(text, str) else b"{") \
+            <= limit:
+        return None  # too few brackets to nest that deep: the common case, at C speed
+    depth = 0
+    key = last_string = None
+    for token in _JSON_TOKENS[type(text)].finditer(text):
+        first = token.group()[0]
+        if first in (ord('"'), '"'):
+            if depth == 1:
+                last_string = token  # at depth 1 a string before a bracket is that value's key
+            continue
+        if first in _OPENERS:
+            if depth == 1:
+                key = last_string
+            depth += 1
+            if depth > limit:
+                name = None
+                if key is not None:
+                    try:
+                        name = msgspec.json.decode(key.group())
+                    except msgspec.DecodeError:
+                        name = None
+                return name, token.start()
+        else:
+            depth -= 1
+    return None
+
+
+class _OutOfRange:
+    """Marks a number that does not read back (1e400 overflows a float), to find its path."""
+
+
+def _checked_number(text: str) -> Any:
+    try:
+        return msgspec.json.decode(text)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return _OutOfRange
+
+
+def _path_of(value: Any, marker: Any, path: str = "") -> str | None:
+    """The path (`.amount`, `.items[2].price`) of the first `marker` in a decoded value; depth is bounded."""
+    if value is marker:
+        return path
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        if isinstance(key, int):
+            step = f"[{key}]"
+        else:
+            step = f".{key}" if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", key) else f"[{json.dumps(key)}]"
+        found = _path_of(item, marker, path + step)
+        if found is not None:
+            return found
+    return None
+
+
+def check_json_value(text: bytes, field: str) -> None:
+    """Raise EventError unless the JSON `text` of `field` nests at most MAX_JSON_DEPTH levels and reads
+    back as Python values. The error names the value: `input.amount: number out of range`."""
+    too_deep = nesting_over(text, MAX_JSON_DEPTH)
+    if too_deep is not None:
+        raise EventError(f"nested deeper than {MAX_JSON_DEPTH}", field)
+    try:
+        msgspec.json.decode(text)
+        return
+    except msgspec.ValidationError:  # a number out of range; find which (rare, so the slow way)
+        try:
+            value = json.loads(text, parse_float=_checked_number, parse_int=_checked_number)
+        except ValueError:
+            raise EventError("number out of range", field) from None
+        path = _path_of(value, _OutOfRange)
+        raise EventError("number out of range", field + (path or "")) from None
+    except msgspec.DecodeError as exc:  # JSON syntax, yet no text: a lone surrogate escape (\ud800) does this
+        raise EventError(f"does not read back as JSON ({exc}; a lone surrogate escape such as \\ud800?)",
+                         field) from None
+
+
+class UnreadableJson(str):
+    """Stored JSON text a reader could not turn into values (nested deeper than MAX_JSON_DEPTH, a number
+    out of range, not JSON): the text itself, so it is shown as text. `reason` says why."""
+
+    reason: str = ""
+
+
+def read_json(text: str | bytes | None) -> Any:
+    """The stored JSON text of an input or output as Python values, for any reader: never raises.
+
+    Ingest refuses what would not read back, but a store may hold older or foreign rows: text nested
+    deeper than MAX_JSON_DEPTH, a number out of range or text that is not JSON comes back as an
+    UnreadableJson string of the text itself, so a listing shows it instead of failing."""
+    if text is None:
+        return None
+    if nesting_over(text, MAX_JSON_DEPTH) is not None:
+        return _unreadable(text, f"nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        return msgspec.json.decode(text)
+    except msgspec.ValidationError:
+        return _unreadable(text, "a number out of range")
+    except msgspec.DecodeError:
+        return _unreadable(text, "not valid JSON")
+
+
+def _unreadable(text: str | bytes, reason: str) -> UnreadableJson:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    value = UnreadableJson(text)
+    value.reason = reason
+    return value
 
 
 # ---------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import threading
 
 import panel as pn
 
+from . import web
 from .auth import AccessConfig, check_listen
 from .logs import Logs, open_logs
 from .store import DEFAULT_RETENTION_DAYS, Store
@@ -54,6 +55,7 @@ def serve(logs: Logs, *, port: int = 5006, address: str = "127.0.0.1", show: boo
     access = (access or AccessConfig()).validate()
     check_listen(address, access)  # before anything starts: nothing is served beyond loopback without sign-in
     logs.location.make_dirs()
+    web.install(access, logs.store)  # before the server answers anything: sign-outs, headers, SameSite (web.py)
     stop = threading.Event()
     start_upkeep(logs.queries, stop, retention_days=retention_days, retention_interval=retention_interval,
                  compact_interval=compact_interval)

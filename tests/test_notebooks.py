@@ -137,3 +137,96 @@ def test_failures_notebook_runs_on_a_range_and_a_flow(demo, tmp_path):
                                          flow_name=flow)
     assert marker(nb, "failure_count") == len(expected) > 0
     assert f"{flow} · " in stdout(nb)
+
+
+# -- any store the contract allows (issue 15, item 11) -------------------------------------------------
+
+T0 = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.timezone.utc)
+
+
+def ingest_events(root: Path, events: list[dict]) -> None:
+    from factories import line
+
+    from dashboard.ingest import ingest_lines
+    from dashboard.writer import Writer
+
+    with Writer(root, flush_interval=None) as writer:
+        report = ingest_lines([line(e).encode() for e in events], writer)
+    assert report.ok, report.rejected
+
+
+@pytest.fixture(scope="module")
+def odd_shapes(tmp_path_factory) -> Path:
+    """Failed executions without a failed step, without any step, without input; running ones; ties."""
+    from factories import finished, started, step
+
+    root = tmp_path_factory.mktemp("odd") / "logs"
+    at = [T0 + dt.timedelta(minutes=m) for m in range(10)]
+    ingest_events(root, [
+        # stopped outside any step: the error is on execution_finished only
+        started("timed-out", at[0], flow_name="Nightly sync"),
+        step("timed-out", 0, at[0], node_type="http_request", input={"url": "https://erp.example/orders"}),
+        finished("timed-out", at[1], "failed", error="Execution timed out after 300 s"),
+        # failed before its first step
+        started("no-steps", at[2], flow_name="Nightly sync"),
+        finished("no-steps", at[2], "failed", error="Flow definition could not be loaded"),
+        # a failed step without input, and one whose input is not an object
+        started("no-input", at[3], flow_name="Support auto-reply", trigger="incoming_message",
+                phone="+4915112345678"),
+        step("no-input", 0, at[3], status="failed", error="WhatsApp disconnected"),
+        finished("no-input", at[4], "completed_with_errors", messages_failed=1),
+        started("list-input", at[5], flow_name="Support auto-reply", trigger="incoming_message",
+                phone="+4915112345678"),
+        step("list-input", 0, at[5], status="failed", error="Template variable {{name}} is missing",
+             input=["+4915112345678", None, 3]),
+        finished("list-input", at[6], "failed"),
+        # still running, and a tie on the start time with another failure
+        started("running", at[7], flow_name="Daily broadcast", trigger="schedule"),
+        started("tie-a", at[8], flow_name="Tied"), finished("tie-a", at[9], "failed", error="boom"),
+        started("tie-b", at[8], flow_name="Tied"), finished("tie-b", at[9], "failed", error="boom"),
+    ])
+    # stored before ingest limited nesting (issue 15, item 1): a failed step's input 950 levels deep
+    from factories import line
+
+    from dashboard import schema
+    from dashboard.writer import Writer
+
+    deep = line(step("deep", 0, at[0], status="failed", error="Invalid phone number"))[:-1] + \
+        ', "input": ' + "[" * 950 + '{"phone": "+4915112345678"}' + "]" * 950 + "}"
+    with Writer(root, flush_interval=None) as writer:
+        for text in (line(started("deep", at[0], flow_name="Deep")), deep,
+                     line(finished("deep", at[1], "failed"))):
+            writer.write(schema._decoder.decode(text))
+    return root
+
+
+def assert_ran_clean(nb) -> None:
+    assert "Traceback" not in stderr(nb)
+    errors = [o for _, o in outputs(nb) if o.get("output_type") == "error"]
+    assert errors == [], errors
+
+
+@pytest.mark.parametrize("execution_id", [None, "timed-out", "no-steps", "no-input", "list-input", "deep"])
+def test_failures_notebook_runs_on_every_shape_of_failure(odd_shapes, tmp_path, execution_id):
+    nb = run("explore_failures.ipynb", tmp_path, data_dir=str(odd_shapes), execution_id=execution_id, demo_days=0)
+    assert_ran_clean(nb)
+    assert marker(nb, "failure_count") == len(LogQueries(odd_shapes).failures())
+    if execution_id in ("timed-out", "no-steps"):
+        assert "No failed step; the execution's error:" in stdout(nb)
+    if execution_id is None:  # the latest failure of the most common cause: the same whatever the ingest order
+        opened = re.search(r"^execution (\S+), started", stdout(nb), flags=re.M)[1]
+        assert opened == "tie-b"
+
+
+@pytest.mark.parametrize("name", ["explore_failures.ipynb", "token_usage.ipynb"])
+@pytest.mark.parametrize("store", ["empty", "only running"])
+def test_notebooks_run_on_an_empty_store_and_on_running_executions_only(tmp_path, name, store):
+    from factories import started, step
+
+    root = tmp_path / "logs"
+    root.mkdir()
+    if store == "only running":
+        ingest_events(root, [started("r-1", T0), step("r-1", 0, T0), started("r-2", T0, flow_name="Other")])
+    nb = run(name, tmp_path / "cwd", data_dir=str(root), demo_days=0)
+    assert_ran_clean(nb)
+    assert "demo history" not in stdout(nb)  # demo_days=0: an empty store stays empty

@@ -6,7 +6,16 @@ import json
 
 import pytest
 
-from dashboard.privacy import HIDDEN, HIDDEN_MARK, Privacy, RedactedSource, mask_phone, mask_phones_in_text
+from dashboard.privacy import (
+    HIDDEN,
+    HIDDEN_DATA,
+    HIDDEN_ERROR,
+    HIDDEN_MARK,
+    Privacy,
+    RedactedSource,
+    mask_phone,
+    mask_phones_in_text,
+)
 from dashboard.queries import LogQueries
 from dashboard.recorder import Recorder
 from dashboard.store import Store
@@ -100,7 +109,8 @@ def test_a_viewer_gets_an_execution_without_prompts_replies_or_full_phone_number
     ai = viewer["steps"][1]
     assert (ai["system_prompt"], ai["user_prompt"], ai["ai_reply"]) == (HIDDEN, HIDDEN, HIDDEN)
     assert (ai["model"], ai["prompt_tokens"], ai["completion_tokens"]) == ("gpt-4o-mini", 40, 9)
-    assert json.loads(viewer["steps"][2]["input"]) == {"to": "+49 151 ••• 678", "text": HIDDEN_MARK}
+    # the step after the AI step: its data may quote the reply, however cut or re-encoded (item 6 of issue 15)
+    assert json.loads(viewer["steps"][2]["input"]) == HIDDEN_DATA
     assert viewer["steps"][0]["system_prompt"] is None  # a step without prompts shows no prompt section
     # the cached original is untouched: an admin's session still sees everything
     assert record["steps"][1]["ai_reply"] == "It left the roastery this morning."
@@ -134,3 +144,91 @@ def test_the_page_source_of_a_viewer_redacts_every_result_of_the_shared_cached_s
     # the cache shared with admin sessions still holds the real values
     assert shared.execution_now(record["execution_id"])["steps"][1]["user_prompt"] == "Where is my order #1042?"
     assert execution_item(shared.execution_now(record["execution_id"]))["phone"] == "+4915112345678"
+
+
+# -- hidden AI text: by field and position, not by matching text (issue 15, item 6) ------------------
+
+REPLY = ("Dear Ana, thank you for your patience. Your order #1042 of Verde Coffee beans left our roastery "
+         "this morning and will arrive tomorrow between 9 and 12. " * 12).strip()  # ~1 700 characters
+SYSTEM = "You are the support agent of Verde Coffee; never promise refunds."
+
+
+def windows(text: str, size: int = 24) -> set[str]:
+    """Every run of `size` characters of a text: none may reach a viewer, however the text was cut."""
+    return {text[i:i + size] for i in range(0, len(text) - size + 1, 7)}
+
+
+@pytest.fixture
+def quoted_inexactly(tmp_path):
+    """An AI reply that later steps and errors quote cut, trimmed and re-encoded, as real engines do."""
+    root = tmp_path / "logs"
+    with Recorder(Writer(Store(root, fsync=False), flush_interval=None)) as recorder:
+        with pytest.raises(RuntimeError), recorder.execution(
+                "Support auto-reply", trigger="incoming_message", phone="+4915112345678") as run:
+            with run.step("Receive Message", "incoming_message", input={"from": "+4915112345678"}) as step:
+                step.output = {"text": "Where is my order?", "contact": {"name": "Ana"}}
+            with run.step("AI Response", "ai_response", input={"text": "Where is my order?"}) as step:
+                step.ai(model="gpt-4o-mini", system_prompt=SYSTEM, user_prompt="Where is my order?", reply=REPLY,
+                        prompt_tokens=40, completion_tokens=300)
+                step.output = {"reply": REPLY}
+            with run.step("Shorten", "set_variable", input={"text": REPLY[:1000]}) as step:  # cut to 1 000
+                step.output = {"text": "  " + REPLY[:1000].strip() + "\n"}
+            with run.step("Send Message", "send_message",
+                          input={"to": "+4915112345678", "body": REPLY.replace(" ", "\u00a0")[:900],  # re-encoded
+                                 "html": REPLY[:500].replace("#", "&#35;"), "parts": REPLY[:400].split(". ")}
+                          ) as step:
+                step.warn(f"message cut: {REPLY[200:400]}")
+                step.fail(f"WhatsApp rejected the message 'Dear Ana,\u00a0{REPLY[10:300].upper()}'")
+            raise RuntimeError(f"Gave up after the reply {json.dumps(REPLY[:300])}")
+    logs = LogQueries(root)
+    return root, logs.execution(logs.executions()["execution_id"].iat[0])
+
+
+def test_a_viewer_sees_nothing_of_a_reply_quoted_cut_trimmed_or_re_encoded(quoted_inexactly):
+    _, record = quoted_inexactly
+    viewer = Privacy(hide_ai_text=True).redact(record)
+    shown = json.dumps(viewer, default=str, ensure_ascii=False)
+    escaped = json.dumps(viewer, default=str, ensure_ascii=True)
+    for secret in windows(REPLY) | windows(REPLY.upper()) | windows(SYSTEM):
+        assert secret not in shown and secret not in escaped, secret
+        assert secret.replace(" ", "\u00a0") not in shown
+
+    receive, ai, shorten, send = viewer["steps"]
+    # what is hidden: prompts and reply, and everything from the first AI step on that may quote it
+    assert (ai["system_prompt"], ai["user_prompt"], ai["ai_reply"]) == (HIDDEN, HIDDEN, HIDDEN)
+    for step in (ai, shorten, send):
+        assert json.loads(step["input"]) == HIDDEN_DATA and (step["output"] is None or
+                                                             json.loads(step["output"]) == HIDDEN_DATA)
+    assert send["warnings"] == [HIDDEN_MARK]
+    assert send["error"] == f"{HIDDEN_ERROR} (cause: WhatsApp connection issue)"
+    assert viewer["error"] == f"{HIDDEN_ERROR} (cause: Other)"
+    # what a viewer still has: names, statuses, timings, model and tokens, the cause, and the steps before
+    assert [s["node_name"] for s in viewer["steps"]] == ["Receive Message", "AI Response", "Shorten", "Send Message"]
+    assert [s["status"] for s in viewer["steps"]] == ["completed", "completed", "completed", "failed"]
+    assert (ai["model"], ai["prompt_tokens"], ai["completion_tokens"]) == ("gpt-4o-mini", 40, 300)
+    assert json.loads(receive["input"]) == {"from": "+4915112345678"}
+    assert viewer["status"] == "failed" and viewer["duration_ms"] == record["duration_ms"]
+    # an admin's view, and the cached record, are untouched
+    assert Privacy().redact(record) is record and record["steps"][1]["ai_reply"] == REPLY
+
+
+def test_an_execution_without_ai_steps_keeps_its_data_and_errors(quoted_inexactly, tmp_path):
+    root = tmp_path / "plain"
+    with Recorder(Writer(Store(root, fsync=False), flush_interval=None)) as recorder:
+        with recorder.execution("Daily broadcast", trigger="schedule") as run:
+            with run.step("Send Message", "send_message", input={"to": "+4915112345678", "text": "Hi"}) as step:
+                step.fail("Invalid phone number '+4915112345678'")
+    logs = LogQueries(root)
+    record = logs.execution(logs.executions()["execution_id"].iat[0])
+    viewer = Privacy(hide_ai_text=True).redact(record)
+    assert viewer["steps"][0]["error"] == "Invalid phone number '+4915112345678'"
+    assert json.loads(viewer["steps"][0]["input"]) == {"to": "+4915112345678", "text": "Hi"}
+
+
+def test_rows_without_their_steps_hide_errors_that_may_quote_a_reply(quoted_inexactly):
+    root, record = quoted_inexactly
+    shared = LogSource(root)
+    viewer = RedactedSource(shared, Privacy(hide_ai_text=True))
+    rows, _ = run_apart(viewer.executions_page("Support auto-reply", "all", 0, 25))
+    assert rows[0]["error"] == f"{HIDDEN_ERROR} (cause: Other)"
+    assert not any(w in json.dumps(rows, default=str) for w in windows(REPLY))

@@ -276,3 +276,61 @@ def test_each_chart_is_drawn_from_its_own_frame(crafted):
     for name, frame in data.items():
         assert chart(name, frame, "EUR") is not None
     assert TokenReport.load(crafted, since="2030-01-01").chart_data() == {}
+
+
+# ---------------------------------------------------------------------------
+# Log text stays text in every export (issue 15, item 5)
+
+MARKDOWN_MODEL = "evil` ![pixel](https://tracker.example/p.png) [open the invoice](https://phish.example/login) `"
+FORMULAS = {"flow": '=HYPERLINK("https://phish.example","Invoice")', "node": "+cmd|' /C calc'!A0",
+            "model": "@SUM(1+1)*cmd|' /C calc'!A0"}
+
+
+@pytest.fixture(scope="module")
+def injected(tmp_path_factory) -> Path:
+    """Names a flow engine passed on from its users: Markdown that breaks out of a code span, spreadsheet formulas."""
+    data = tmp_path_factory.mktemp("injected") / "logs"
+    at = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.timezone.utc)
+    with Recorder(Writer(data, flush_interval=None), clock=lambda: at) as recorder:
+        with recorder.execution("Support", trigger="manual") as run:
+            with run.step("Reply", "ai_response") as step:
+                step.ai(model=MARKDOWN_MODEL, prompt_tokens=100, completion_tokens=50)
+        with recorder.execution(FORMULAS["flow"], trigger="manual") as run:
+            with run.step(FORMULAS["node"], "ai_response") as step:
+                step.ai(model=FORMULAS["model"], prompt_tokens=10, completion_tokens=5)
+            with run.step("-2+3", "ai_response") as step:
+                step.ai(model="gpt-4o-mini", prompt_tokens=1, completion_tokens=1)
+    return data
+
+
+@pytest.mark.browser
+def test_html_report_shows_markdown_in_a_model_name_as_text_and_loads_nothing(injected, browser, tmp_path):
+    path = tmp_path / "report.html"
+    flowlogs("tokens", "--by", "model", "--format", "html", "-o", str(path), data=injected)
+    page, problems = open_offline(browser, path)
+    try:
+        links = page.locator("a[href*='phish.example'], img[src*='tracker.example']")
+        assert links.count() == 0
+        assert page.get_by_text(MARKDOWN_MODEL).count() >= 1  # the name, as written
+    finally:
+        page.close()
+    assert problems == []  # no request to tracker.example: the report stays offline
+
+
+@pytest.mark.parametrize("output", ["command", "export_csv"])
+def test_csv_cells_that_a_spreadsheet_would_run_as_formulas_are_neutralised(injected, tmp_path, output):
+    for by, key, column in (("flow", "flow", "flow_name"), ("node", "node", "node_name"), ("model", "model", "model")):
+        if output == "command":
+            text = flowlogs("tokens", "--by", by, "--format", "csv", data=injected).stdout
+        else:
+            text = TokenReport.load(injected).export_csv(tmp_path / "out")[by].read_text()
+        cells = [row[column] for row in parse_csv(text)]
+        assert "'" + FORMULAS[key] in cells, cells  # shown as text, the way spreadsheets read a leading '
+        assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells), cells
+        if by == "node":
+            assert "'-2+3" in cells
+    # numbers stay numbers; JSON keeps the names exactly
+    rows = json.loads(flowlogs("tokens", "--by", "flow", "--format", "json", data=injected).stdout)
+    assert FORMULAS["flow"] in {r["flow_name"] for r in rows}
+    assert all(int(r["total_tokens"]) > 0 for r in parse_csv(flowlogs("tokens", "--by", "flow", "--format", "csv",
+                                                                     data=injected).stdout))

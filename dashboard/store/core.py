@@ -338,40 +338,47 @@ class Store:
         return self.read(run)
 
     def find_days(self, execution_ids: Iterable[str]) -> dict[str, dt.date]:
-        """The start day of each execution already stored (those not stored are absent).
+        """The start day of each execution already stored (those not stored are absent)."""
+        return {x: day for x, (day, _) in self.find_starts(execution_ids).items()}
+
+    def find_starts(self, execution_ids: Iterable[str]) -> dict[str, tuple[dt.date, dt.datetime]]:
+        """(start day, earliest started_at) of each execution already stored.
 
         Ids that encode their day (UUIDv7) are looked up in that day first; only the
         rest make a scan of every day.
         """
         ids = set(execution_ids)
-        found: dict[str, dt.date] = {}
+        found: dict[str, tuple[dt.date, dt.datetime]] = {}
         hinted: dict[dt.date, list[str]] = {}
         for execution_id in ids:
             day = day_from_id(execution_id)
             if day is not None:
                 hinted.setdefault(day, []).append(execution_id)
         for day, day_ids in hinted.items():
-            found.update(self.find_days_in(day_ids, [day]))
+            found.update(self._find_starts(day_ids, [day]))
         rest = ids - found.keys()
         if rest:
-            found.update(self.find_days_in(rest, None))
+            found.update(self._find_starts(rest, None))
         return found
 
     def find_days_in(self, ids: Iterable[str], days: list[dt.date] | None) -> dict[str, dt.date]:
         """The start day of those ids started in these days (default every day)."""
+        return {x: day for x, (day, _) in self._find_starts(ids, days).items()}
+
+    def _find_starts(self, ids: Iterable[str], days: list[dt.date] | None) -> dict[str, tuple[dt.date, dt.datetime]]:
         def run():
             files = self.files("executions", days)
             if not files:
                 return []
             with self.cursor() as con:
                 return con.execute(
-                    f"""SELECT execution_id, min(day) FROM {self.source('executions', files, 'files')}
+                    f"""SELECT execution_id, min(day), min(started_at) FROM {self.source('executions', files, 'files')}
                     WHERE started_at IS NOT NULL AND execution_id IN (SELECT unnest($ids))
                     GROUP BY execution_id""",
                     {"files": files, "ids": list(ids)},
                 ).fetchall()
 
-        return dict(self.read(run))
+        return {x: (day, started) for x, day, started in self.read(run)}
 
     def day_executions(self, con, day: dt.date, columns: str = "execution_id, status") -> pd.DataFrame:
         """Merged executions of one day, plus ids that only have steps (status NULL)."""

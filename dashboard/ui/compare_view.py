@@ -21,6 +21,7 @@ import param
 from panel.custom import JSComponent
 
 from ..compare import MISSING, Comparison, FieldChange, StepDiff, can_compare, compare, last_success
+from ..schema import UnreadableJson
 from .format import epoch_ms, plain
 from .loader import Loader
 from .source import LogSource
@@ -34,7 +35,8 @@ def value_text(value) -> str | None:
     """A JSON value as the user reads it (JSON text, shortened); None for a missing field."""
     if value is MISSING:
         return None
-    text = msgspec.json.encode(value).decode()
+    # stored text that did not read back as JSON (too deep, a number out of range) is shown as it was stored
+    text = str(value) if isinstance(value, UnreadableJson) else msgspec.json.encode(value).decode()
     return text if len(text) <= VALUE_CHARS else text[:VALUE_CHARS - 1] + "…"
 
 
@@ -103,8 +105,9 @@ def comparison_for(source: LogSource, record: dict) -> dict | None:
     found = last_success(source.queries, record)
     if found is None:
         return None
-    baseline = source.execution_now(str(found["execution_id"])) or found
-    return comparison_item(compare(record, baseline))
+    # through the source, never `found` itself: a viewer's source redacts what it returns, the raw queries do not
+    baseline = source.execution_now(str(found["execution_id"]))
+    return None if baseline is None else comparison_item(compare(record, baseline))
 
 
 class ComparisonView(JSComponent):

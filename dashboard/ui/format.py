@@ -86,11 +86,18 @@ def execution_item(row: dict) -> dict:
         "phone": plain(row.get("trigger_phone")),
         "started": epoch_ms(row["started_at"]),
         "finished": epoch_ms(plain(row.get("finished_at"))),
-        "duration": plain(row.get("duration_ms")),
+        "duration": known_duration(row.get("duration_ms")),
         "sent": int(plain(row.get("messages_sent")) or 0),
         "failed": int(plain(row.get("messages_failed")) or 0),
         "error": plain(row.get("error")),
     }
+
+
+def known_duration(ms) -> int | None:
+    """A duration as shown: None ("–") when unknown or negative (a finish stored before a start that came
+    later, from another ingest, with an earlier time: ingest rejects it whenever it knows both)."""
+    ms = plain(ms)
+    return None if ms is None or ms < 0 else ms
 
 
 def step_item(step: dict) -> dict:

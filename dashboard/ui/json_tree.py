@@ -1,8 +1,9 @@
 """Input and output data as a readable, collapsible JSON tree.
 
 `pn.pane.JSON` renders keys and values as text (json-formatter), so JSON from the
-logs is safe in it. A value that is not an object or array, or text that is not JSON
-at all, is shown as an escaped text block instead.
+logs is safe in it. A value that is not an object or array, or text that does not read
+back as JSON values (not JSON, nested deeper than MAX_JSON_DEPTH, a number out of range:
+see `schema.read_json`), is shown as an escaped text block instead.
 """
 
 from __future__ import annotations
@@ -11,19 +12,19 @@ import json
 
 import panel as pn
 
-from .format import text_block
+from ..schema import UnreadableJson, read_json
+from .format import esc, text_block
 
 LARGE_JSON = 100_000  # characters; past this the tree opens one level only
 
 
 def parse(text: str | None):
-    """(ok, value): the JSON value of the stored text, or (False, text) when it is not JSON."""
-    if text is None:
-        return True, None
-    try:
-        return True, json.loads(text)
-    except (TypeError, ValueError):
-        return False, text
+    """(ok, value): the JSON value of the stored text, or (False, text) when it does not read back.
+
+    Never raises: a step stored 950 levels deep once made the card fail to open (json.loads took it,
+    the pane's own serialisation then ran out of recursion)."""
+    value = read_json(text)
+    return (False, value) if isinstance(value, UnreadableJson) else (True, value)
 
 
 class JsonTree(pn.viewable.Viewer):
@@ -40,14 +41,16 @@ class JsonTree(pn.viewable.Viewer):
                                                   "max-height: 360px; overflow: auto; }"])
         else:
             shown = json.dumps(value, ensure_ascii=False) if ok else text
-            self.view = pn.pane.HTML(text_block(shown, "text-block mono"), sizing_mode="stretch_width", margin=0,
-                                     stylesheets=[JSON_TEXT_CSS])
+            note = "" if ok else f'<div class="json-note">Shown as text: {esc(value.reason)}.</div>'
+            self.view = pn.pane.HTML(note + text_block(shown, "text-block mono"), sizing_mode="stretch_width",
+                                     margin=0, stylesheets=[JSON_TEXT_CSS])
 
     def __panel__(self):
         return self.view
 
 
 JSON_TEXT_CSS = """
+.json-note { font-size: 12px; color: #64748b; margin: 0 0 4px; }
 .text-block { margin: 0; white-space: pre-wrap; word-break: break-word; font-size: 12.5px; background: #f8fafc;
               border: 1px solid #e2e8f0; border-radius: 8px; padding: 8px 10px;
               font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, 'Liberation Mono', monospace; }

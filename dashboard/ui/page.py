@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import urllib.parse
 
 import panel as pn
 import param
 
-from ..auth import AccessConfig, Guard, current_session
+from ..auth import AccessConfig, Guard, Session, current_session
 from ..logs import Logs
 from ..privacy import RedactedSource
 from ..store import ExecutionNotFound, ExecutionRunning
@@ -18,6 +19,7 @@ from .detail_panel import DetailPanel
 from .failure_causes import FailureCausesPanel
 from .filter_tabs import FilterTabs
 from .flow_groups import FlowGroupList
+from .format import esc
 from .header import Header
 from .notice import Notice
 from .range_picker import RangePicker
@@ -27,6 +29,8 @@ from .source import LogSource
 from .state import LogsState
 from .theme import SANS
 from .token_page import TokenPage
+
+log = logging.getLogger(__name__)
 
 POLL_MS = 1000  # the change token is the tables' versions: a look at each log, about a millisecond on disk
 URL_PARAMETERS = {name: name for name in ("page", "tab", "range", "since", "until", "search", "cause", "flows",
@@ -44,8 +48,8 @@ class ExecutionLogsPage:
     """Builds the page of one session. `page.template` is what gets served."""
 
     def __init__(self, logs: Logs, shared: LogSource, *, poll_ms: int = POLL_MS,
-                 access: AccessConfig | None = None):
-        self.session = current_session(access or AccessConfig())
+                 access: AccessConfig | None = None, session: Session | None = None):
+        self.session = session or current_session(access or AccessConfig())
         # privacy is applied to the data before any component sees it: hidden text never reaches the browser
         self.source: LogSource = RedactedSource(shared, self.session.privacy) if self.session.privacy.active \
             else shared
@@ -193,5 +197,23 @@ class ExecutionLogsPage:
 def create_page(logs: Logs, source: LogSource, access: AccessConfig | None = None) -> pn.template.BootstrapTemplate:
     """A fresh page for one session (what `pn.serve` and `panel serve` call), over the server's one
     Logs and LogSource; `access`: who signs in and their role (default: no sign-in, the local user is
-    an admin)."""
-    return ExecutionLogsPage(logs, source, access=access).template
+    an admin). A refused session (a user not in the users file,
+    a login cookie from before a sign-out) gets a page that says so and holds no log data."""
+    access = access or AccessConfig()
+    session = current_session(access)
+    if session.refusal:
+        log.warning("refused a page to %s: %s", session.user, session.refusal)
+        return refusal_page("You cannot use this dashboard",
+                            f"Your sign-in is not valid here: {session.refusal}.", sign_in_again=True)
+    return ExecutionLogsPage(logs, source, access=access, session=session).template
+
+
+def refusal_page(title: str, message: str, *, sign_in_again: bool = False) -> pn.template.BootstrapTemplate:
+    """A page that only says why nothing is shown (every text escaped: it may quote a user name)."""
+    link = '<p><a href="./logout">Sign in again</a></p>' if sign_in_again else ""
+    body = pn.pane.HTML(f'<div class="refusal"><h2>{esc(title)}</h2><p>{esc(message)}</p>{link}</div>',
+                        sizing_mode="stretch_width", css_classes=["refusal"])
+    template = pn.template.BootstrapTemplate(title="flowlogs", main=[body], header_background="#0f172a",
+                                             header_color="#f8fafc")
+    template.config.raw_css.append(TEMPLATE_CSS)
+    return template

@@ -66,7 +66,7 @@ def start_server(data: Path, log: Path, *, via: str = "serve", cli_args: list[st
         url = f"http://127.0.0.1:{port}/"
     else:
         cmd = [sys.executable, "-m", "panel", "serve", "dashboard/app.py", "--address", "127.0.0.1",
-               "--port", str(port)]
+               "--port", str(port), "--warm"]  # as README says: protections in place from the first request
         url = f"http://127.0.0.1:{port}/app"
     out = open(log, "wb")
     process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)

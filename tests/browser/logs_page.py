@@ -5,9 +5,13 @@ Panel renders inside open shadow roots; Playwright's CSS locators reach into the
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+import time
 
 from playwright.sync_api import Locator, Page, expect
+
+AGO_REDRAW_S = 10  # the flow list redraws its "N min ago" texts every 10 s (flow_groups.py's timer)
 
 
 def css_string(value: str) -> str:
@@ -125,3 +129,38 @@ class LogsPage:
     def expanded_ids(self, flow: str) -> set[str]:
         """The execution ids shown in an expanded group (its first page)."""
         return {r.get_attribute("data-execution-id") for r in self.expand(flow).all()}
+
+
+# -- relative times ---------------------------------------------------------------------------
+
+
+def ago_text(seconds: float) -> str:
+    """The page's "N min ago" for an age in seconds (the Python twin of theme.py's fmtAgo)."""
+    s = max(0, round(seconds))
+    if s < 10:
+        return "just now"
+    if s < 60:
+        return f"{s} s ago"
+    m = s // 60
+    if m < 60:
+        return f"{m} min ago"
+    h = m // 60
+    return f"{h} h ago" if h < 24 else f"{h // 24} day{'' if h // 24 == 1 else 's'} ago"
+
+
+def expect_ago(locator: Locator, when: dt.datetime, timeout: float = 15) -> None:
+    """The locator says how long ago `when` was, by the clock at the moment each check reads the page.
+
+    Never from a time taken when the test or its module started: on a loaded machine the page may be
+    read minutes later. The page redraws the text every AGO_REDRAW_S seconds, so it may show the age
+    of up to that many seconds (and one more for rounding) before the check."""
+    deadline = time.monotonic() + timeout
+    while True:
+        shown = locator.inner_text().strip()
+        age = (dt.datetime.now(dt.timezone.utc) - when).total_seconds()
+        allowed = {ago_text(age - lag) for lag in range(AGO_REDRAW_S + 2)}
+        if shown in allowed:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"shows {shown!r}; {when.isoformat()} was {sorted(allowed)} ago by the clock now")
+        time.sleep(0.25)
