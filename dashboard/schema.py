@@ -606,6 +606,9 @@ AUDIT_ROW = pa.schema(
     ]
 )
 
+# Sign-outs of the dashboard (dashboard/web.py): a login cookie issued before its user's last is refused.
+SIGNOUT_ROW = pa.schema([("user", pa.string()), ("at", TS)])
+
 # Data files readers could not use, moved aside (store.quarantine).
 QUARANTINE_ROW = pa.schema([("at", TS), ("file", pa.string()), ("moved_to", pa.string()), ("reason", pa.string())])
 

@@ -2,9 +2,9 @@
 
 - **Sign-out ends the session.** Panel's login cookie is signed by the cookie secret and valid for
   days, and its /logout only asks the browser to drop it: a copy kept elsewhere still opened the
-  page. Each sign-out is recorded (`DATA/_meta/signouts.json`, user -> time) and a login cookie
+  page. Each sign-out is recorded (the store's `signouts` table: user, time) and a login cookie
   issued at or before its user's last sign-out is refused on every request and websocket, in every
-  process serving that data directory, also after a restart. Signing out ends every session of
+  process serving that data location, also after a restart. Signing out ends every session of
   that user opened before it (the cookie only says when it was issued, to the second: signing in
   again within the second of a sign-out is refused once).
 - **Unknown users are refused.** With a users file, a signed cookie of a user who is no longer in
@@ -13,7 +13,7 @@
   `Content-Security-Policy: frame-ancestors 'none'` (no other site can frame the page and steer
   clicks on Delete or Clear all), and every cookie is `SameSite=Lax` unless set otherwise.
 
-`install(access, data_dir)` puts these in place once per process. Panel builds its login, logout and
+`install(access, store)` puts these in place once per process. Panel builds its login, logout and
 auth provider from its own classes (under `panel serve` from its command line, before any of our
 code runs), so the checks wrap those classes' methods, and tornado's RequestHandler gets the headers
 and the cookie attribute. `flowlogs serve` installs them before the server starts; `panel serve`
@@ -22,17 +22,16 @@ runs app.py with the first page, or at start-up with `--warm` (README: use it).
 
 from __future__ import annotations
 
-import json
+import datetime as dt
 import logging
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
-from filelock import FileLock
+import pyarrow as pa
 
 from .auth import AccessConfig
+from .store import Store
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +41,6 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
 }
 SAMESITE = "Lax"  # not Strict: an OAuth provider redirects back to /login from another site
-SIGNOUTS_FILE = Path("_meta") / "signouts.json"
 LOGIN_COOKIE = "user"  # Panel's signed login cookie
 
 
@@ -64,47 +62,35 @@ def issued_at(signed: str | None) -> int | None:
 
 
 class SignOuts:
-    """When each user last signed out, shared by every process serving the data directory."""
+    """When each user last signed out: the store's `signouts` table, shared by every process (on every
+    host) serving the data location."""
 
-    def __init__(self, root: str | os.PathLike):
-        self.root = Path(root)
-        self.path = self.root / SIGNOUTS_FILE
-        self._seen: tuple[int, int] | None = None  # (mtime_ns, size) of the file last read
-        self._times: dict[str, float] | None = {}  # None: the file is unreadable
+    def __init__(self, store: Store):
+        self.table = store.tables["signouts"]
+        self.store = store
+        self._version = -2
+        self._times: dict[str, float] | None = {}  # None: the table is unreadable
 
     def last(self, user: str) -> float | None:
-        """The time `user` last signed out; infinity for everyone while the file is unreadable (fail closed)."""
+        """The time `user` last signed out; infinity for everyone while the table is unreadable (fail closed)."""
         try:
-            stat = self.path.stat()
-        except FileNotFoundError:
-            return None
-        if (stat.st_mtime_ns, stat.st_size) != self._seen:  # one stat per request; read only when it changed
-            self._times, self._seen = self._read(), (stat.st_mtime_ns, stat.st_size)
+            snapshot = self.table.snapshot()  # one look at the log per request; read only when it moved
+            if snapshot.version != self._version:
+                rows = self.store.read_rows("signouts", snapshot.files(), columns="user, epoch(max(at)) AS at",
+                                            where="GROUP BY user")
+                self._times = dict(zip(rows.column("user").to_pylist(), rows.column("at").to_pylist(),
+                                       strict=True)) if rows.num_rows else {}
+                self._version = snapshot.version
+        except Exception:
+            log.exception("the sign-outs of %s are unreadable: every signed-in user is refused until they are",
+                          self.store.root)
+            self._times, self._version = None, -2
         return float("inf") if self._times is None else self._times.get(user)
 
     def record(self, user: str, at: float | None = None) -> None:
-        at = time.time() if at is None else at
-        (self.root / "_locks").mkdir(parents=True, exist_ok=True)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(self.root / "_locks" / "signouts.lock", timeout=30):
-            times = self._read() or {}  # an unreadable file is replaced (it refused everyone meanwhile)
-            times[user] = max(at, times.get(user, 0.0))
-            staged = self.path.with_suffix(".tmp")
-            staged.write_text(json.dumps(times, ensure_ascii=False, indent=0))
-            os.replace(staged, self.path)  # readers see the old file or the new one, never half of one
+        at = dt.datetime.fromtimestamp(time.time() if at is None else at, dt.UTC)
+        self.table.append(pa.table({"user": [user], "at": [at], "day": [at.date()]}))
         log.info("%s signed out: login cookies issued before now are refused", user)
-
-    def _read(self) -> dict[str, float] | None:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
-        except (ValueError, OSError):
-            data = None
-        if not isinstance(data, dict):
-            log.error("%s is unreadable: every signed-in user is refused until it is fixed or removed", self.path)
-            return None
-        return {str(k): float(v) for k, v in data.items() if isinstance(v, (int, float))}
 
 
 @dataclass
@@ -130,11 +116,11 @@ class Gate:
 _gate: Gate | None = None
 
 
-def install(access: AccessConfig, data_dir: str | os.PathLike) -> Gate:
+def install(access: AccessConfig, store: Store) -> Gate:
     """Put the protections in place in this process (idempotent; the last call's access rules apply)."""
     global _gate
     first = _gate is None
-    _gate = Gate(access, SignOuts(data_dir))
+    _gate = Gate(access, SignOuts(store))
     if first:
         _protect_responses()
         _check_every_user()

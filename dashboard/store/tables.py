@@ -38,6 +38,7 @@ from ..schema import (
     EXECUTION_ROW,
     QUARANTINE_ROW,
     ROLLUP_ROW,
+    SIGNOUT_ROW,
     STEP_ROW,
     TOKEN_ROLLUP_ROW,
 )
@@ -88,6 +89,7 @@ SPECS = {spec.name: spec for spec in (
     TableSpec("pending_steps", STEP_ROW, ("step_index", *TIMES)),
     TableSpec("audit", AUDIT_ROW, ("at",)),
     TableSpec("quarantined", QUARANTINE_ROW, ("at",)),
+    TableSpec("signouts", SIGNOUT_ROW, ("at",)),
 )}
 
 
