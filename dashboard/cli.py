@@ -10,6 +10,7 @@ import json
 import math
 import re
 import sys
+import threading
 from contextlib import contextmanager
 from importlib.metadata import version as package_version
 from pathlib import Path
@@ -232,9 +233,11 @@ def demo(data: DataDir = DEFAULT_DATA,
          seed: Annotated[int, typer.Option(help="Same seed and --now, same data.")] = 1,
          now: Annotated[str | None, typer.Option(help="End the history at this time (ISO 8601) instead of now.")]
          = None,
-         live: Annotated[bool, typer.Option(help="Then keep producing new executions until stopped.")] = False):
+         live: Annotated[bool, typer.Option(
+             help="Then keep producing new executions at the history's pace (--per-day over the day, at least one "
+                  "a minute) until stopped; Ctrl+C or SIGTERM cancels the running ones.")] = False):
     """Write realistic demo history (a flow simulator driving the recorder)."""
-    from .demo import generate_history, run_live
+    from .demo import generate_history, run_live, stopped_by_signals
 
     end = _time(now)
     if isinstance(end, dt.date) and not isinstance(end, dt.datetime):
@@ -243,11 +246,11 @@ def demo(data: DataDir = DEFAULT_DATA,
         count = generate_history(data, days=days, per_day=per_day, seed=seed, now=end, progress=advance)
     err.print(f"wrote {count:,} executions over {days} days to {data}")
     if live:
-        err.print("producing live executions; Ctrl+C to stop")
-        try:
-            run_live(data, seed=seed)
-        except KeyboardInterrupt:
-            pass
+        err.print(f"producing live executions at the pace of {per_day:,} a day; Ctrl+C to stop")
+        stop = threading.Event()
+        with stopped_by_signals(stop):  # a stopped engine cancels what it started, then flushes
+            count = run_live(data, seed=seed, per_day=per_day, stop=stop)
+        err.print(f"stopped after {count:,} live executions; the running ones were cancelled")
 
 
 @app.command()

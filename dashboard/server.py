@@ -24,6 +24,9 @@ from .ui.upkeep import start_compaction, start_retention
 log = logging.getLogger(__name__)
 
 
+DEMO_STOP_SECONDS = 30  # the live demo's in-flight executions are cancelled and flushed within this
+
+
 def _run_demo(data_dir: Path, stop: threading.Event) -> None:
     try:
         from . import demo  # written alongside; imported only when asked for
@@ -31,9 +34,24 @@ def _run_demo(data_dir: Path, stop: threading.Event) -> None:
         log.error("live demo unavailable: %s", exc)
         return
     try:
-        demo.run_live(data_dir, stop=stop)
+        demo.run_live(data_dir, stop=stop, per_day=demo.history_per_day(data_dir))  # the pace of the history shown
     except Exception:
         log.exception("live demo stopped")
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM stops the server as Ctrl+C does (Panel handles only SIGINT): `serve` then returns and its
+    clean-up runs (the live demo cancels its running executions) instead of the process dying mid-write."""
+    import signal
+
+    from tornado.ioloop import IOLoop
+
+    def stop_loop(*_):
+        loop = IOLoop.current()
+        loop.asyncio_loop.call_soon_threadsafe(loop.stop)
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop_loop)
 
 
 def serve(data_dir: str | Path, *, port: int = 5006, address: str = "127.0.0.1", show: bool = False,
@@ -56,12 +74,15 @@ def serve(data_dir: str | Path, *, port: int = 5006, address: str = "127.0.0.1",
     start_retention(data_dir, days=retention_days, interval=retention_interval, stop=stop)
     if compact_interval:
         start_compaction(data_dir, interval=compact_interval, stop=stop)
+    demo = None
     if live_demo:
-        threading.Thread(target=_run_demo, args=(data_dir, stop), name="flowlogs-demo", daemon=True).start()
+        demo = threading.Thread(target=_run_demo, args=(data_dir, stop), name="flowlogs-demo", daemon=True)
+        demo.start()
     # the token page's table: loaded up front, or a session opened before it (a health check) leaves
     # the next sessions without its JavaScript, and their page never loads
     pn.extension("tabulator", notifications=False)
     skip_unused_mathjax()
+    _stop_on_sigterm()
     try:
         pn.serve(
             lambda: create_page(data_dir, prices, access=access),  # a function: one fresh page per session
@@ -75,6 +96,8 @@ def serve(data_dir: str | Path, *, port: int = 5006, address: str = "127.0.0.1",
         )
     finally:
         stop.set()
+        if demo is not None:  # a daemon thread dies with the process: let it cancel and flush first
+            demo.join(DEMO_STOP_SECONDS)
 
 
 if __name__ == "__main__":  # python -m dashboard.server DATA_DIR [PORT]
