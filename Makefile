@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DATA   ?= data/logs
 PORT   ?= 5006
 
-.PHONY: install demo test browser screenshots bench lint clean-demo
+.PHONY: install demo test browser screenshots bench lint clean-demo notebooks
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,16 @@ install: $(BIN)/.installed
 demo: install
 	@test -d $(DATA)/executions || $(BIN)/flowlogs demo --data $(DATA) --days 30 --per-day 500 --seed 1
 	$(BIN)/flowlogs serve --data $(DATA) --port $(PORT) --live-demo
+
+# Jupyter on notebooks/ (with papermill): the `notebooks` extra, then JupyterLab on 127.0.0.1 only, no browser
+# opened: open the URL with the token it prints. On an empty data/logs a notebook's first cell writes demo history.
+# --allow-root: the README's machine is set up as root, which Jupyter otherwise refuses.
+$(BIN)/.notebooks: $(BIN)/.installed
+	$(BIN)/pip install -q -e '.[dev,notebooks]'
+	touch $@
+
+notebooks: $(BIN)/.notebooks
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks --no-browser --allow-root
 
 # Debian's Chromium drives the browser tests (never `playwright install`: it downloads a browser).
 browser:

@@ -1,13 +1,18 @@
 """`flowlogs`: the command line. Every query command has a `--json` twin whose
-field names are those of EVENTS.md, so what a person reads a script can fetch."""
+field names are those of the event contract (docs/events.md), so what a person reads
+a script can fetch."""
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import json
 import math
+import re
 import sys
+import threading
 from contextlib import contextmanager
+from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,16 +24,30 @@ from rich.table import Table
 
 from .logs import Logs, open_logs
 from .prices import PriceFileError
-from .queries import TOKEN_GROUPS, parse_time
+from .queries import TOKEN_GROUPS, LogQueries, parse_time
 from .reports import TOKEN_FORMATS
 from .schema import MAX_FIELD_BYTES, MIN_FIELD_BYTES, Tab, UnreadableJson, read_json
 from .store import DEFAULT_RETENTION_DAYS, ExecutionNotFound, ExecutionRunning, LocationError, StoreError
+from .ui.format import TRIGGER_LABELS
 from .writer import WRITE_ERRORS, describe_write_error
 
 app = typer.Typer(help="Execution logs of flows: record, ingest, query, delete and retain.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 out = Console()
 err = Console(stderr=True)
+LISTED_IDS = 10  # ids a human-readable message lists before "… and N more"
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        out.print(f"flowlogs {package_version('flowlogs')}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def main(version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True, help="Print the version and exit.")] = False):
+    """Execution logs of flows: record, ingest, query, delete and retain."""
 
 DataDir = Annotated[str, typer.Option(
     "--data", envvar="FLOWLOGS_DATA",
@@ -74,14 +93,63 @@ def _emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(_plain(data), ensure_ascii=False, indent=2) + "\n")
 
 
-def _table(rows: list[dict], columns: list[str], title: str | None = None) -> None:
-    table = Table(title=title, header_style="bold")
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        # escape(): log text is shown as text, never as rich markup
-        table.add_row(*(escape("" if row.get(c) is None else str(_plain(row.get(c)))) for c in columns))
-    out.print(table)
+LONG_WORD = 16  # a column is not made narrower than its longest word, up to this many characters
+_ISO_UTC = re.compile(r"^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(?:\.\d+)?Z$")
+
+
+def _cell(value: Any) -> str:
+    """A value as a table shows it; times to the second, with a space where the line may break."""
+    text = "" if value is None else str(_plain(value))
+    return _ISO_UTC.sub(r"\1 \2Z", text)
+
+
+def _table(rows: list[dict], columns: list[str], title: str | None = None, *, ids: tuple[str, ...] = (),
+           optional: tuple[str, ...] = ()) -> None:
+    """Rows as a table that fits the terminal (80 columns when piped) without cutting a value.
+
+    Columns in `ids` hold ids (several are separated by spaces): never wrapped or cut, so an id can be copied
+    into `flowlogs show`. The other columns wrap between words; when they cannot keep their words whole, the
+    `optional` columns are left out, in that order, and the caption says which (--json has every field)."""
+    cells = [{c: _cell(row.get(c)) for c in columns} for row in rows]
+    texts = {c: [c, *(line[c] for line in cells)] for c in columns}
+    wants = {c: max(len(text) for text in texts[c]) for c in columns}
+    longest_word = {c: max((len(w) for text in texts[c] for w in text.split()), default=1) for c in columns}
+    floors = {c: longest_word[c] if c in ids else min(longest_word[c], LONG_WORD) for c in columns}
+
+    def room(shown: list[str]) -> int:  # characters for the cells: borders and padding take 3 a column, plus 1
+        return out.width - 1 - 3 * len(shown)
+
+    shown = list(columns)
+    for column in optional:
+        if sum(floors[c] for c in shown) <= room(shown):
+            break
+        shown.remove(column)
+    widths = _share(room(shown), {c: wants[c] for c in shown}, {c: floors[c] for c in shown})
+    left_out = [c for c in columns if c not in shown]
+    caption = f"left out at {out.width} columns: {', '.join(left_out)} (--json has every field)" if left_out else None
+    table = Table(title=title, caption=caption, header_style="bold")
+    for column in shown:
+        table.add_column(column, width=widths[column], no_wrap=column in ids, overflow="fold")
+    for line in cells:
+        table.add_row(*(escape(line[c]) for c in shown))  # escape(): log text is shown as text, never as markup
+    # on a terminal too narrow even for the ids, the table is drawn wider and the terminal wraps its lines
+    least = 1 + sum(3 + (widths[c] or floors[c]) for c in shown)
+    (out if least <= out.width else Console(width=least)).print(table)
+
+
+def _share(room: int, wants: dict[str, int], floors: dict[str, int]) -> dict[str, int | None]:
+    """Column widths: as wide as their text when it fits (None: rich measures), else each column gets its floor
+    and the characters left go, one at a time, to the column that lacks the most. Rich's own shrinking does not
+    keep a column's min_width, so the widths are set here."""
+    if sum(wants.values()) <= room:
+        return dict.fromkeys(wants)
+    widths = dict(floors)
+    for _ in range(max(0, room - sum(widths.values()))):
+        column = max(wants, key=lambda c: wants[c] - widths[c])
+        if widths[column] >= wants[column]:
+            break
+        widths[column] += 1
+    return widths
 
 
 def _records(frame) -> list[dict]:
@@ -115,6 +183,32 @@ def _logs(data: str, prices: Path | None = None) -> Logs:
 def _fail(message: str, code: int = 1) -> None:
     err.print(f"[red]error:[/red] {escape(message)}")
     raise typer.Exit(code)
+
+
+def _trigger_text(trigger: dict) -> str:
+    """A trigger as people read it: "incoming message from +4915112345678", "schedule", "manual"."""
+    label = TRIGGER_LABELS.get(trigger["type"], trigger["type"]).lower()
+    return f"{label} from {trigger['phone']}" if trigger.get("phone") else label
+
+
+def _resolve_flow(queries: LogQueries, name: str | None) -> str | None:
+    """The stored flow name that `name` means, ignoring case as the dashboard's search does.
+
+    A name that matches no flow is an error naming the nearest flows, not an empty table."""
+    if name is None:
+        return None
+    names = [str(n) for n in queries.flow_groups(Tab.ALL)["flow_name"]]
+    if name in names:
+        return name
+    same = [n for n in names if n.casefold() == name.casefold()]
+    if len(same) == 1:
+        return same[0]
+    if same:
+        _fail(f"several flows are named {name!r} ignoring case: {', '.join(map(repr, same))}; give the exact name")
+    folded = {n.casefold(): n for n in names}
+    near = [folded[n] for n in difflib.get_close_matches(name.casefold(), list(folded), n=3, cutoff=0.6)]
+    near += [n for n in names if name.casefold() in n.casefold() and n not in near]  # "support" → "Support ..."
+    _fail(f"no flow named {name!r}" + (f"; did you mean {' or '.join(map(repr, near[:3]))}?" if near else ""))
 
 
 def _trigger(row: dict) -> dict:
@@ -155,9 +249,11 @@ def demo(data: DataDir = DEFAULT_DATA,
          seed: Annotated[int, typer.Option(help="Same seed and --now, same data.")] = 1,
          now: Annotated[str | None, typer.Option(help="End the history at this time (ISO 8601) instead of now.")]
          = None,
-         live: Annotated[bool, typer.Option(help="Then keep producing new executions until stopped.")] = False):
+         live: Annotated[bool, typer.Option(
+             help="Then keep producing new executions at the history's pace (--per-day over the day, at least one "
+                  "a minute) until stopped; Ctrl+C or SIGTERM cancels the running ones.")] = False):
     """Write realistic demo history (a flow simulator driving the recorder)."""
-    from .demo import generate_history, run_live
+    from .demo import generate_history, run_live, stopped_by_signals
 
     logs = _logs(data)
     end = _time(now)
@@ -167,11 +263,11 @@ def demo(data: DataDir = DEFAULT_DATA,
         count = generate_history(logs.store, days=days, per_day=per_day, seed=seed, now=end, progress=advance)
     err.print(f"wrote {count:,} executions over {days} days to {data}")
     if live:
-        err.print("producing live executions; Ctrl+C to stop")
-        try:
-            run_live(logs.store, seed=seed)
-        except KeyboardInterrupt:
-            pass
+        err.print(f"producing live executions at the pace of {per_day:,} a day; Ctrl+C to stop")
+        stop = threading.Event()
+        with stopped_by_signals(stop):  # a stopped engine cancels what it started, then flushes
+            count = run_live(logs.store, seed=seed, per_day=per_day, stop=stop)
+        err.print(f"stopped after {count:,} live executions; the running ones were cancelled")
 
 
 @app.command()
@@ -184,7 +280,8 @@ def ingest(file: Annotated[str, typer.Argument(help="A JSON-lines file of events
            max_line_bytes: Annotated[int | None, typer.Option(
                envvar="FLOWLOGS_MAX_LINE_BYTES", min=1024,
                help="Longer lines are rejected unread. [default: 16 x --max-field-bytes, at least 16 MB]")] = None):
-    """Store the events of a JSON-lines file (EVENTS.md). Exit status 1 if any line was rejected."""
+    """Store the events of a JSON-lines file (the event contract: docs/events.md). Exit status 1 if any line was
+    rejected."""
     from .ingest import ingest_stream
     from .writer import WriteFailed, Writer
 
@@ -216,8 +313,10 @@ def ingest(file: Annotated[str, typer.Argument(help="A JSON-lines file of events
               + (f", {written.pending:,} wait for their execution_started" if written.pending else "")
               + (f", {written.dropped_deleted:,} belong to deleted executions" if written.dropped_deleted else ""))
     if written.refused_expired:
-        err.print(f"refused events of {len(written.refused_expired)} executions older than retention: "
-                  + escape(", ".join(written.refused_expired[:10])))
+        refused = written.refused_expired
+        more = f" … and {len(refused) - LISTED_IDS} more" if len(refused) > LISTED_IDS else ""
+        err.print(f"refused events of {len(refused)} executions older than retention: "
+                  + escape(", ".join(refused[:LISTED_IDS]) + more))
     if not report.ok:
         raise typer.Exit(1)
 
@@ -231,7 +330,7 @@ def flows(data: DataDir = DEFAULT_DATA, status: Status = Tab.ALL, as_json: AsJso
     rows = _records(_logs(data).queries.flow_groups(status))
     fields = ["flow_name", "runs", "latest_status", "has_failures", "last_run_at"]
     rows = [{k: r[k] for k in fields} for r in rows]
-    _emit_json(rows) if as_json else _table(rows, fields, title=f"Flows ({status.value})")
+    _emit_json(rows) if as_json else _table(rows, fields, title=f"Flows ({status.value})", optional=("has_failures",))
 
 
 @app.command()
@@ -248,9 +347,10 @@ def executions(data: DataDir = DEFAULT_DATA,
                limit: Annotated[int, typer.Option(min=1)] = 50,
                offset: Annotated[int, typer.Option(min=0)] = 0,
                as_json: AsJson = False):
-    """Executions newest first, a page at a time."""
-    page = _logs(data).queries.executions(flow, status, limit=limit, offset=offset)
-    rows = [_execution_json(r) for r in _records(page)]
+    """Executions newest first, a page at a time. --flow ignores case."""
+    queries = _logs(data).queries
+    flow = _resolve_flow(queries, flow)
+    rows = [_execution_json(r) for r in _records(queries.executions(flow, status, limit=limit, offset=offset))]
     fields = ["execution_id", "flow_name", "status", "trigger", "started_at", "finished_at", "duration_ms",
               "messages_sent", "messages_failed"]
     rows = [{k: r[k] for k in fields} for r in rows]
@@ -258,8 +358,9 @@ def executions(data: DataDir = DEFAULT_DATA,
         _emit_json(rows)
     else:
         for r in rows:
-            r["trigger"] = " ".join(filter(None, (r["trigger"]["type"], r["trigger"].get("phone"))))
-        _table(rows, fields)
+            r["trigger"] = _trigger_text(r["trigger"])
+        _table(rows, fields, ids=("execution_id",), optional=(
+            "finished_at", "messages_failed", "messages_sent", "trigger", "duration_ms", "started_at"))
 
 
 @app.command()
@@ -273,13 +374,19 @@ def show(execution_id: str, data: DataDir = DEFAULT_DATA, as_json: AsJson = Fals
     if as_json:
         _emit_json(record)
         return
-    head = {k: v for k, v in record.items() if k != "steps"}
+    head = {}
+    for key, value in record.items():  # the trigger as people read it, beside the flow it started
+        if key not in ("steps", "trigger"):
+            head[key] = value
+        if key == "flow_name":
+            head["trigger"] = _trigger_text(record["trigger"])
     for key, value in head.items():
         out.print(f"[bold]{key}[/bold]: {escape(str(value))}", highlight=False)
     for step in record["steps"]:
         colour = {"failed": "red", "skipped": "yellow"}.get(step["status"], "green")
         tokens = step["tokens"]
-        out.print(f"\n[{colour}]#{step['index']} {escape(step['node_name'])} ({escape(step['node_type'])}) "
+        # numbered from 1 as the dashboard numbers them; --json keeps the contract's 0-based `index`
+        out.print(f"\n[{colour}]#{step['index'] + 1} {escape(step['node_name'])} ({escape(step['node_type'])}) "
                   f"{step['status']}[/{colour}] {step['duration_ms']} ms"
                   + (f" · {tokens['prompt']}+{tokens['completion']} tokens" if tokens else ""), highlight=False)
         for key in ("model", "system_prompt", "user_prompt", "ai_reply", "warnings", "error", "input", "output"):
@@ -356,8 +463,9 @@ def tokens(data: DataDir = DEFAULT_DATA,
 def failures(data: DataDir = DEFAULT_DATA, since: Since = None, until: Until = None,
              flow: Annotated[str | None, typer.Option(help="Only this flow.")] = None,
              as_json: AsJson = False):
-    """Failed executions with their failing step and the failure cause."""
-    rows = _records(_logs(data).queries.failures(_time(since), _time(until), flow))
+    """Failed executions with their failing step and the failure cause. --flow ignores case."""
+    queries = _logs(data).queries
+    rows = _records(queries.failures(_time(since), _time(until), _resolve_flow(queries, flow)))
     for row in rows:
         row.pop("day", None)
         row["trigger"] = _trigger(row)
@@ -365,7 +473,8 @@ def failures(data: DataDir = DEFAULT_DATA, since: Since = None, until: Until = N
     if as_json:
         _emit_json(rows)
     else:
-        _table(rows, ["execution_id", "flow_name", "status", "started_at", "failed_node_name", "cause", "error"])
+        _table(rows, ["execution_id", "flow_name", "status", "started_at", "failed_node_name", "cause", "error"],
+               ids=("execution_id",), optional=("status", "failed_node_name", "started_at", "cause"))
 
 
 # -- management ------------------------------------------------------------------------
@@ -430,9 +539,10 @@ def audit(data: DataDir = DEFAULT_DATA, as_json: AsJson = False,
         err.print("the audit log is empty: nothing was deleted")
     else:
         for entry in entries:
-            entry["what"] = ", ".join(entry.get("execution_ids") or []) or (
+            entry["what"] = " ".join(entry.get("execution_ids") or []) or (
                 f"{entry['count']:,} executions" if "count" in entry else "")
-        _table(entries, ["at", "user", "role", "via", "action", "what", "outcome"], title="Audit log")
+        _table(entries, ["at", "user", "role", "via", "action", "what", "outcome"], title="Audit log", ids=("what",),
+               optional=("via", "role", "user", "outcome"))
 
 
 @app.command()
@@ -462,13 +572,18 @@ def quarantine(data: DataDir = DEFAULT_DATA, as_json: AsJson = False):
 
 @app.command("close-stale")
 def close_stale(data: DataDir = DEFAULT_DATA,
-                hours: Annotated[float, typer.Option(min=0, help="Silence after which to close.")] = 24):
+                hours: Annotated[float, typer.Option(min=0, help="Silence after which to close.")] = 24,
+                as_json: Annotated[bool, typer.Option("--json", help='Print {"closed": [every id]}.')] = False):
     """Close as failed the running executions from which no event came for --hours."""
     from .stale import close_stale_executions
 
     closed = close_stale_executions(_logs(data).queries, dt.timedelta(hours=hours))
-    err.print(f"closed {len(closed)} execution(s) silent for {hours:g} h" + (": " + escape(", ".join(closed[:10]))
-                                                                            if closed else ""))
+    listed = ": " + ", ".join(closed[:LISTED_IDS]) if closed else ""
+    more = f" … and {len(closed) - LISTED_IDS} more; --json lists all" if len(closed) > LISTED_IDS else ""
+    if as_json:
+        _emit_json({"closed": closed})
+    else:
+        err.print(escape(f"closed {len(closed)} execution(s) silent for {hours:g} h{listed}{more}"), highlight=False)
 
 
 @app.command()

@@ -1,7 +1,7 @@
 """A realistic flow simulator: drives the recorder exactly as the flow engine would.
 
     generate_history("data/logs", days=30, per_day=500)   # a month of history, in seconds
-    run_live("data/logs", rate=1.0, stop=event)            # new executions in real time
+    run_live("data/logs", per_day=500, stop=event)         # new executions in real time, at history's pace
 
 The tenant is Verde Coffee Roasters, a specialty roaster with an online shop and three
 cafés (Berlin, São Paulo, Madrid). Its flows cover every shape the Execution Logs page
@@ -14,6 +14,9 @@ History runs on a SimulatedClock that the engine "works" by advancing, so a mont
 seconds, and everything random comes from random.Random(seed): the same seed and `now`
 give identical data, down to the execution ids (UUIDv7 built from the simulated start).
 The live demo uses the real clock and real (scaled) sleeps, one thread per execution.
+It starts executions at the history's pace (`per_day`, following the same daily curve), at
+least one a minute; stopped (Ctrl+C, SIGTERM, or its stop event), it cancels the executions
+it started, as a flow engine shut down cleanly does, and flushes.
 """
 
 from __future__ import annotations
@@ -25,13 +28,16 @@ import itertools
 import json
 import random
 import re
+import signal
 import threading
 import unicodedata
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from .queries import LogQueries
 from .recorder import ExecutionRecord, Recorder, StepRecord
 from .schema import E164, FailureCause, TriggerType, utc
 from .store import Store, utcnow
@@ -43,9 +49,11 @@ HISTORY_MAX_ROWS = 50_000
 LIVE_FLUSH_INTERVAL = 0.5  # seconds: new events show up on the page within a second
 LIVE_TIME_SCALE = 1.0  # real seconds per simulated second: a reply flow takes a few seconds
 LIVE_LONG_RUN_SECONDS = (30.0, 180.0)  # real duration of the live demo's long loops
+LIVE_MAX_GAP = 60.0  # seconds: the live demo starts an execution at least this often, whatever the hour
+DEFAULT_PER_DAY = 500  # executions a day of `flowlogs demo` (and `make demo`)
 MAX_REPLY_CHARS = 1000  # WhatsApp-friendly cap on AI replies; longer ones are truncated
 USER_STOP_REASON = "Stopped by user"
-LIVE_STOP_REASON = "Stopped by user: live demo shut down"
+LIVE_STOP_REASON = "stopped: the demo engine was shut down"
 
 
 # ---------------------------------------------------------------------------
@@ -1587,7 +1595,7 @@ def first_run_of_today(rng: random.Random, now: dt.datetime) -> list[tuple[dt.da
     return [(midnight + dt.timedelta(seconds=rng.uniform(0, room)), flow)] if room > 0 else []
 
 
-def generate_history(store: Store, *, days: int = 30, per_day: int = 500, seed: int = 1,
+def generate_history(store: Store, *, days: int = 30, per_day: int = DEFAULT_PER_DAY, seed: int = 1,
                      now: dt.datetime | None = None, progress: Progress | None = None) -> int:
     """Write `days` days of history ending at `now` (today only up to now). Returns the executions.
 
@@ -1627,17 +1635,59 @@ def generate_history(store: Store, *, days: int = 30, per_day: int = 500, seed: 
 # Live.
 
 
-def run_live(store: Store, *, seed: int | None = None, rate: float = 1.0,
-             stop: threading.Event | None = None, long_running_share: float = 0.1,
-             time_scale: float = LIVE_TIME_SCALE) -> int:
+def live_rate(per_day: float, when: dt.datetime) -> float:
+    """Executions a second that a history of `per_day` has at `when`: its hour of the day and weekday,
+    as plan_day spreads them. 500 a day is about 0.6 a minute at midday and 0.05 at 3 a.m."""
+    share = HOUR_WEIGHTS[when.hour] / _HOUR_CUM[-1]
+    return per_day * WEEKDAY_FACTORS[when.weekday()] * share / 3600
+
+
+def history_per_day(queries: LogQueries) -> int:
+    """Executions a day in a data location's history (whole days before today), or DEFAULT_PER_DAY
+    without history: `flowlogs serve --live-demo` runs the live demo at the pace of the data it shows."""
+    store = queries.store
+    days = [d for d in store.days() if d < utcnow().date()]
+    if not days:
+        return DEFAULT_PER_DAY
+    executions = queries.tab_counts(since=days[0], until=days[-1])["all"]
+    return max(1, round(executions / len(days)))
+
+
+@contextmanager
+def stopped_by_signals(stop: threading.Event) -> Iterator[None]:
+    """Ctrl+C (SIGINT) and SIGTERM set `stop` instead of interrupting the engine wherever it is: it then
+    cancels what it started and flushes, which an exception landing in that clean-up could cut short.
+    Only the main thread can take signals; a signal the shell told the process to ignore stays ignored."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(signum) is not signal.SIG_IGN:
+            previous[signum] = signal.signal(signum, lambda *_: stop.set())
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def run_live(store: Store, *, seed: int | None = None, per_day: float = DEFAULT_PER_DAY,
+             rate: float | None = None, max_gap: float = LIVE_MAX_GAP, stop: threading.Event | None = None,
+             long_running_share: float = 0.1, time_scale: float = LIVE_TIME_SCALE) -> int:
     """Produce new executions in real time until `stop` is set (or Ctrl-C). Returns how many.
 
-    About `rate` executions start per second, each in its own thread, so several run at
-    once; a `long_running_share` of them loop over rows for 30 s - 3 min. On stop, the
-    running ones end as cancelled and the writer is flushed and closed.
+    Executions start at the pace of a history of `per_day` (`live_rate`: today's bars and the
+    sparklines do not jump when the live demo runs), or at a constant `rate` a second if given,
+    and never more than `max_gap` seconds apart, so the page shows activity within a minute.
+    Each runs in its own thread, so several run at once; a `long_running_share` of them loop
+    over rows for 30 s - 3 min. On stop, the running ones end as cancelled (LIVE_STOP_REASON)
+    and the writer is flushed and closed.
     """
-    if rate <= 0:
+    if rate is not None and rate <= 0:
         raise ValueError(f"rate must be positive (executions per second), not {rate}")
+    if per_day <= 0:
+        raise ValueError(f"per_day must be positive, not {per_day}")
     stop = stop or threading.Event()
     master = random.Random(seed)
     recorder = Recorder(Writer(store, flush_interval=LIVE_FLUSH_INTERVAL), clock=utcnow)
@@ -1657,7 +1707,8 @@ def run_live(store: Store, *, seed: int | None = None, rate: float = 1.0,
             worker.start()
             count += 1
             workers = [w for w in workers if w.is_alive()] + [worker]
-            stop.wait(master.expovariate(rate))
+            pace = rate if rate is not None else live_rate(per_day, utcnow())
+            stop.wait(min(master.expovariate(pace), max_gap))
     except KeyboardInterrupt:
         pass
     finally:

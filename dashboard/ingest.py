@@ -1,4 +1,4 @@
-"""Ingest of the JSON-lines event contract (EVENTS.md).
+"""Ingest of the JSON-lines event contract (docs/events.md).
 
 Every line is validated on its own: a bad line is reported with its number and the
 field at fault, and the good lines around it are stored. Lines are read with a cap

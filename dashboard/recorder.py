@@ -13,7 +13,7 @@
 
 An exception inside a step records the step as failed with its error, and, if it
 leaves the execution, the execution as failed; the exception is re-raised. The
-recorder emits the same events as EVENTS.md, so both ways in store the same rows.
+recorder emits the same events as the contract (docs/events.md), so both ways in store the same rows.
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
 """The vocabulary of flowlogs, defined once: statuses, tabs, failure causes,
-the event contract of EVENTS.md, and the row schemas of the Parquet files.
+the event contract (docs/events.md, and its JSON Schema docs/events.schema.json,
+generated from the types below by `python -m dashboard.schema`), and the row schemas
+of the Parquet files.
 
 Everything else imports these names; nothing else spells a status string.
 """
@@ -107,7 +109,7 @@ def classify_failure(error: str | None) -> FailureCause:
 
 
 # ---------------------------------------------------------------------------
-# The event contract (EVENTS.md). msgspec validates and names the field at fault.
+# The event contract (docs/events.md). msgspec validates and names the field at fault.
 
 E164 = r"^\+[1-9][0-9]{6,14}$"
 MAX_FIELD_BYTES = 1_000_000  # default limit of one payload field (UTF-8 bytes): longer ones are stored truncated
@@ -126,11 +128,15 @@ STEP_TEXT_FIELDS = ("system_prompt", "user_prompt", "ai_reply", "error")  # payl
 STEP_JSON_FIELDS = ("input", "output")
 
 # Identity fields are keys and labels, not payload: too long is a rejection, never a cut.
-Id = Annotated[str, Meta(min_length=1, max_length=200)]
-Name = Annotated[str, Meta(min_length=1, max_length=500)]
-Model = Annotated[str, Meta(max_length=500)]
-Timestamp = Annotated[dt.datetime, Meta(tz=True)]
-Count = Annotated[int, Meta(ge=0, le=MAX_INT32)]
+# (The descriptions go into docs/events.schema.json.)
+Id = Annotated[str, Meta(min_length=1, max_length=200, description="An id: 1 to 200 characters; longer is rejected.")]
+Name = Annotated[str, Meta(min_length=1, max_length=500,
+                           description="A name: 1 to 500 characters; longer is rejected, never cut.")]
+Model = Annotated[str, Meta(max_length=500, description="The AI model, up to 500 characters.")]
+Timestamp = Annotated[dt.datetime, Meta(tz=True, description="ISO 8601 date and time with a zone (Z or +hh:mm).")]
+Count = Annotated[int, Meta(ge=0, le=MAX_INT32, description="A whole number from 0 to 2,147,483,647.")]
+Payload = Annotated[str, Meta(description="Text of any length; over the field limit (default 1,000,000 UTF-8 bytes) "
+                                          "it is stored cut, with a warning.")]
 
 
 def _check_utc(event: Struct, *fields: str) -> None:
@@ -143,6 +149,8 @@ def _check_utc(event: Struct, *fields: str) -> None:
 
 
 class Trigger(Struct, forbid_unknown_fields=False):
+    """What started the execution. `phone` (E.164) is required for incoming_message and not allowed otherwise."""
+
     type: TriggerType
     phone: Annotated[str, Meta(pattern=E164)] | None = None
 
@@ -154,11 +162,15 @@ class Trigger(Struct, forbid_unknown_fields=False):
 
 
 class Tokens(Struct):
+    """Tokens an AI step used."""
+
     prompt: Count = 0
     completion: Count = 0
 
 
 class ExecutionStarted(Struct, tag_field="type", tag="execution_started"):
+    """An execution began. It is stored in the day partition of `at` (UTC)."""
+
     execution_id: Id
     flow_id: Id
     flow_name: Name
@@ -169,10 +181,13 @@ class ExecutionStarted(Struct, tag_field="type", tag="execution_started"):
         _check_utc(self, "at")
 
 
-NULL = Raw(b"null")
+def _null() -> Raw:
+    return Raw(b"null")
 
 
 class StepFinished(Struct, tag_field="type", tag="step_finished"):
+    """A step (node) of an execution ended. `index` orders the steps of one execution, from 0."""
+
     execution_id: Id
     index: Count
     node_id: Id
@@ -183,13 +198,15 @@ class StepFinished(Struct, tag_field="type", tag="step_finished"):
     finished_at: Timestamp
     model: Model | None = None
     tokens: Tokens | None = None
-    system_prompt: str | None = None
-    user_prompt: str | None = None
-    ai_reply: str | None = None
-    warnings: list[str] = []
-    error: str | None = None
-    input: Raw = NULL  # any JSON value, kept as its text (msgspec cannot take Raw | None)
-    output: Raw = NULL
+    system_prompt: Payload | None = None
+    user_prompt: Payload | None = None
+    ai_reply: Payload | None = None
+    warnings: list[Payload] = []
+    error: Payload | None = None
+    # any JSON value, kept as its text (msgspec cannot take Raw | None). A factory, not a default: a Raw
+    # default cannot be written into the JSON Schema.
+    input: Raw = msgspec.field(default_factory=_null)
+    output: Raw = msgspec.field(default_factory=_null)
 
     def __post_init__(self):
         _check_utc(self, "started_at", "finished_at")
@@ -203,12 +220,14 @@ class StepFinished(Struct, tag_field="type", tag="step_finished"):
 
 
 class ExecutionFinished(Struct, tag_field="type", tag="execution_finished"):
+    """An execution ended with a final status; a finished execution stays finished."""
+
     execution_id: Id
     at: Timestamp
     status: FinalStatus
     messages_sent: Count = 0
     messages_failed: Count = 0
-    error: str | None = None
+    error: Payload | None = None
 
     def __post_init__(self):
         _check_utc(self, "at")
@@ -275,6 +294,22 @@ def _decode(line: bytes | str) -> Event:
 
 def encode_event(event: Event) -> bytes:
     return _encoder.encode(event)
+
+
+def event_json_schema() -> dict:
+    """The JSON Schema of one line of the contract, from the types above (docs/events.schema.json).
+
+    It cannot say everything the types check: a trigger's phone only for incoming_message, a step's
+    finished_at not before its started_at, a timestamp that has a UTC date. docs/events.md does."""
+    schema = msgspec.json.schema(Event)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": "flowlogs event",
+            "description": "One line of a JSON-lines file for `flowlogs ingest`; see docs/events.md.",
+            **schema}
+
+
+def event_json_schema_text() -> str:
+    return json.dumps(event_json_schema(), indent=2, ensure_ascii=False) + "\n"
 
 
 def line_too_long(size: int, limit: int) -> str:
@@ -662,3 +697,9 @@ def event_row(event: Event, recorded_at: dt.datetime) -> dict:
         "output": _json_text(event.output),
         "recorded_at": recorded_at,
     }
+
+
+if __name__ == "__main__":  # python -m dashboard.schema > docs/events.schema.json
+    import sys
+
+    sys.stdout.write(event_json_schema_text())

@@ -17,7 +17,7 @@ import panel as pn
 from . import web
 from .auth import AccessConfig, check_listen
 from .logs import Logs, open_logs
-from .store import DEFAULT_RETENTION_DAYS, Store
+from .store import DEFAULT_RETENTION_DAYS
 from .ui.bundle import skip_unused_mathjax
 from .ui.page import create_page
 from .ui.source import LogSource
@@ -26,11 +26,14 @@ from .upkeep import start_upkeep
 log = logging.getLogger(__name__)
 
 
-def _run_demo(store: Store, stop: threading.Event) -> None:
+DEMO_STOP_SECONDS = 30  # the live demo's in-flight executions are cancelled and flushed within this
+
+
+def _run_demo(logs: Logs, stop: threading.Event) -> None:
     from . import demo  # imported only when asked for
 
     try:
-        demo.run_live(store, stop=stop)
+        demo.run_live(logs.store, stop=stop, per_day=demo.history_per_day(logs.queries))  # the history's pace
     except Exception:
         log.exception("live demo stopped")
 
@@ -38,6 +41,21 @@ def _run_demo(store: Store, stop: threading.Event) -> None:
 def shared_source(logs: Logs) -> LogSource:
     """The one LogSource of a server process: its sessions share its cached results."""
     return LogSource(logs.queries, cache=os.environ.get("FLOWLOGS_QUERY_CACHE", "1") != "0")
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM stops the server as Ctrl+C does (Panel handles only SIGINT): `serve` then returns and its
+    clean-up runs (the live demo cancels its running executions) instead of the process dying mid-write."""
+    import signal
+
+    from tornado.ioloop import IOLoop
+
+    def stop_loop(*_):
+        loop = IOLoop.current()
+        loop.asyncio_loop.call_soon_threadsafe(loop.stop)
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop_loop)
 
 
 def serve(logs: Logs, *, port: int = 5006, address: str = "127.0.0.1", show: bool = False,
@@ -59,13 +77,16 @@ def serve(logs: Logs, *, port: int = 5006, address: str = "127.0.0.1", show: boo
     stop = threading.Event()
     start_upkeep(logs.queries, stop, retention_days=retention_days, retention_interval=retention_interval,
                  compact_interval=compact_interval)
+    demo = None
     if live_demo:
-        threading.Thread(target=_run_demo, args=(logs.store, stop), name="flowlogs-demo", daemon=True).start()
+        demo = threading.Thread(target=_run_demo, args=(logs, stop), name="flowlogs-demo", daemon=True)
+        demo.start()
     source = shared_source(logs)
     # the token page's table: loaded up front, or a session opened before it (a health check) leaves
     # the next sessions without its JavaScript, and their page never loads
     pn.extension("tabulator", notifications=False)
     skip_unused_mathjax()
+    _stop_on_sigterm()
     try:
         pn.serve(
             lambda: create_page(logs, source, access=access),  # a function: one fresh page per session
@@ -79,6 +100,8 @@ def serve(logs: Logs, *, port: int = 5006, address: str = "127.0.0.1", show: boo
         )
     finally:
         stop.set()
+        if demo is not None:  # a daemon thread dies with the process: let it cancel and flush first
+            demo.join(DEMO_STOP_SECONDS)
 
 
 if __name__ == "__main__":  # python -m dashboard.server DATA_DIR [PORT]

@@ -1,4 +1,4 @@
-"""Builders of events shaped exactly as EVENTS.md describes them (plain JSON dicts),
+"""Builders of events shaped exactly as the contract (docs/events.md) describes them (plain JSON dicts),
 and a raw look at what lies on disk. Used by the tests and by their helper processes,
 so it imports nothing from pytest.
 """

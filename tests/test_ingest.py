@@ -1,4 +1,4 @@
-"""Ingest of the JSON-lines event contract (EVENTS.md): in process through ingest_lines and a
+"""Ingest of the JSON-lines event contract (docs/events.md): in process through ingest_lines and a
 Writer, and through `flowlogs ingest --data DIR FILE|-`.
 
 Good lines are stored whatever surrounds them; each bad line is rejected with its number and
@@ -23,8 +23,8 @@ from dashboard.queries import LogQueries
 from dashboard.store import Store
 from dashboard.writer import Writer
 
-# The three examples of EVENTS.md, verbatim (each one JSON line).
-EVENTS_MD = [
+# One event of each type, as an engine that reads the contract (docs/events.md) writes them.
+CONTRACT_EVENTS = [
     """{"type": "execution_started", "execution_id": "e-001", "flow_id": "f-7",
  "flow_name": "Support auto-reply", "at": "2026-11-20T23:59:58Z",
  "trigger": {"type": "incoming_message", "phone": "+4915112345678"}}""",
@@ -40,7 +40,7 @@ EVENTS_MD = [
  "status": "completed_with_errors", "messages_sent": 11, "messages_failed": 1,
  "error": null}""",
 ]
-EVENTS_MD_LINES = [text.replace("\n", "") for text in EVENTS_MD]
+CONTRACT_LINES = [text.replace("\n", "") for text in CONTRACT_EVENTS]
 
 T0 = dt.datetime(2026, 11, 18, 9, 0, tzinfo=UTC)
 
@@ -90,7 +90,7 @@ def answers(root: Path) -> dict:
 
 
 def test_events_md_examples_are_stored_under_the_day_the_execution_started(data_root: Path):
-    report = ingest(data_root, EVENTS_MD_LINES)
+    report = ingest(data_root, CONTRACT_LINES)
     assert report.ok and report.accepted == 3 and not report.rejected
 
     queries = LogQueries(Store(data_root))
@@ -129,7 +129,7 @@ def pd_date(value) -> dt.date:
 
 
 def test_ingesting_the_same_file_twice_changes_no_count(data_root: Path):
-    lines = sample_lines() + EVENTS_MD_LINES
+    lines = sample_lines() + CONTRACT_LINES
     assert ingest(data_root, lines).ok
     first = answers(data_root)
     assert first["tabs"] == {"all": 5, "running": 1, "failed": 3, "completed": 1}
@@ -138,7 +138,7 @@ def test_ingesting_the_same_file_twice_changes_no_count(data_root: Path):
 
 
 def test_events_in_reverse_order_give_the_same_result(tmp_path: Path):
-    lines = sample_lines() + EVENTS_MD_LINES
+    lines = sample_lines() + CONTRACT_LINES
     assert ingest(tmp_path / "in-order", lines).ok
     assert ingest(tmp_path / "reversed", lines[::-1]).ok
     assert answers(tmp_path / "reversed") == answers(tmp_path / "in-order")
@@ -297,7 +297,7 @@ def test_cli_ingest_reports_each_rejected_line_and_fails(tmp_path: Path):
 @pytest.mark.skipif(not (Path(__file__).parents[1] / "dashboard" / "cli.py").exists(),
                     reason="dashboard/cli.py is not written yet")
 def test_cli_ingest_of_good_lines_succeeds_like_ingest_lines(tmp_path: Path):
-    lines = sample_lines() + EVENTS_MD_LINES
+    lines = sample_lines() + CONTRACT_LINES
     events = tmp_path / "events.jsonl"
     events.write_text("\n".join(lines) + "\n")
     result = flowlogs_ingest(tmp_path / "cli", str(events))

@@ -27,9 +27,10 @@ import holoviews as hv
 import pandas as pd
 import panel as pn
 from bokeh.models.widgets.tables import NumberFormatter
+from panel.io.model import JSCode
 
-from ..prices import PriceFile, PriceFileError, Prices, currency_symbol, format_money
-from ..reports import TokenReport, usage_detail
+from ..prices import PriceFile, PriceFileError, Prices, format_money
+from ..reports import UNKNOWN_PRICE, TokenReport, usage_detail
 from .loader import Loader
 from .range_picker import RangePicker
 from .source import LogSource
@@ -47,6 +48,15 @@ COLUMN_TITLES = {
     "prompt_usd_per_1m": "Prompt price / 1M", "completion_usd_per_1m": "Completion price / 1M",
 }
 INTEGER = NumberFormatter(format="0,0", text_align="right")
+MONEY_COLUMNS = ("cost_usd", "prompt_usd_per_1m", "completion_usd_per_1m")
+SHOWN = "__shown"  # a hidden column beside each money column: its text as the report writes it
+# A money cell shows that text ($0.49, $0.0042, "unknown price", "$1.20 + unknown price for 3,400 tokens": the
+# report's `cost`, the same words as `flowlogs tokens`) while its number keeps the column sorting by amount.
+# A text node, never HTML.
+SHOWN_TEXT = JSCode("function(cell) { const text = cell.getRow().getData()[cell.getField() + '" + SHOWN + "'];"
+                    " return document.createTextNode(text == null ? '' : String(text)); }")
+# Charts without wheel zoom: the mouse wheel over a chart scrolls the page, as everywhere else on it.
+CHART_TOOLS = ["save", "pan", "box_zoom", "reset"]
 
 CSS = f"""
 :host {{ font-family: {SANS}; color: #0f172a; }}
@@ -220,27 +230,31 @@ class TokenPage(pn.viewable.Viewer):
         from ..reports import chart
 
         def draw(data):
-            return chart(name, data, currency, min_width=300 if name != "tokens_by_day" else 600)
+            drawn = chart(name, data, currency, min_width=300 if name != "tokens_by_day" else 600)
+            return drawn.opts(default_tools=CHART_TOOLS, active_tools=["pan"])
 
         # framewise: the axes follow each new frame (more days, another top flow)
         return hv.DynamicMap(draw, streams=[self.pipes[name]]).opts(framewise=True, shared_axes=False, axiswise=True)
 
     def _show_table(self, view: TokenView) -> None:
-        frame = view.table.drop(columns=["cost"])
+        frame = view.table.copy()
         if "day" in frame:
             frame["day"] = pd.to_datetime(frame["day"]).dt.strftime("%Y-%m-%d")
         if view.price_error:  # no prices: the tokens alone, no cost columns that would all read "unknown"
-            frame = frame.drop(columns=[c for c in frame if c in ("cost_usd", "unpriced_tokens")
+            frame = frame.drop(columns=[c for c in frame if c in ("cost_usd", "unpriced_tokens", "cost")
                                         or c.endswith("_per_1m")])
-        symbol = currency_symbol(view.prices.currency if view.prices else "USD").strip()
-        money = NumberFormatter(format="0,0.00[00]", nan_format="unknown price", text_align="right")
+        else:
+            frame = frame.rename(columns={"cost": "cost_usd" + SHOWN})
+            for column in ("prompt_usd_per_1m", "completion_usd_per_1m"):
+                if column in frame:
+                    frame[column + SHOWN] = [UNKNOWN_PRICE if pd.isna(v) else view.prices.format(v)
+                                             for v in frame[column]]
         formatters = {c: INTEGER for c in ("prompt_tokens", "completion_tokens", "total_tokens", "ai_steps",
                                            "unpriced_tokens") if c in frame}
-        formatters.update({c: money for c in ("cost_usd", "prompt_usd_per_1m", "completion_usd_per_1m")
-                           if c in frame})
+        formatters.update({c: SHOWN_TEXT for c in MONEY_COLUMNS if c in frame})
         titles = {c: COLUMN_TITLES.get(c, c) for c in frame}
         if "cost_usd" in frame:
-            titles["cost_usd"] = f"Estimated cost ({symbol})"
+            titles["cost_usd"] = f"Estimated cost ({view.prices.currency})"
         same_columns = list(frame.columns) == list(self.table.value.columns)
         if not same_columns or titles != self.table.titles:  # another grouping, price file state or currency
             # A new table, not new columns on the shown one: the browser's Tabulator rebuilds itself when its
@@ -258,6 +272,8 @@ class TokenPage(pn.viewable.Viewer):
         return pn.widgets.Tabulator(
             frame, titles=titles, formatters=formatters, sorters=list(sorters or []), disabled=True,
             show_index=False, pagination="local", page_size=25, layout="fit_data_stretch",
+            hidden_columns=[c for c in frame if c.endswith(SHOWN)],
+            text_align={c: "right" for c in MONEY_COLUMNS if c in frame},
             sizing_mode="stretch_width", css_classes=["token-table"], selectable=False, margin=0)
 
     # -- HTML of our own (log text escaped) ---------------------------------------------------

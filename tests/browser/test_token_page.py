@@ -118,11 +118,12 @@ def test_totals_equal_flowlogs_tokens_on_the_same_range(demo_server, page, days)
     for row in rows:
         line = shown[row["model"]]
         assert int(cell(line, "total_tokens").replace(",", "")) == row["total_tokens"]
-        cost = cell(line, "cost_usd")
-        if row["cost_usd"] is None:
-            assert cost == UNKNOWN_PRICE
-        else:
-            assert float(cost.replace(",", "")) == pytest.approx(row["cost_usd"], abs=0.0001)
+        # money as the command writes it ($0.49, $0.0042), unknown price as "unknown price", never as $0.00
+        assert cell(line, "cost_usd") == row["cost"]
+        assert re.fullmatch(r"\$[\d,]+\.\d{2}(\d\d)?", row["cost"]) if row["cost_usd"] is not None else \
+            row["cost"] == UNKNOWN_PRICE
+        if row["prompt_usd_per_1m"] is not None:
+            assert cell(line, "prompt_usd_per_1m") == f"${row['prompt_usd_per_1m']:,.2f}"
     assert page.errors == []
 
 
@@ -166,6 +167,38 @@ def test_unknown_models_are_unpriced_and_hostile_names_are_text(demo_server, pag
             break
     expect(tooltip.first).to_contain_text(f"flow_name: {EVIL_FLOW}")
     assert page.evaluate("window.__xss") is None
+    assert page.errors == []
+
+
+def chart_ranges(page: Page) -> list[tuple[float, float]]:
+    """(start, end) of every numeric range of the page's Bokeh plots: a zoom changes some of them."""
+    return page.evaluate("""() => {
+        const ranges = [];
+        for (const doc of window.Bokeh.documents)
+            for (const model of doc.all_models)
+                if (typeof model.start === "number" && typeof model.end === "number" && "range_padding" in model)
+                    ranges.push([model.start, model.end]);
+        return ranges.sort();
+    }""")
+
+
+def test_the_mouse_wheel_over_a_chart_scrolls_the_page_and_leaves_the_chart_alone(demo_server, page):
+    open_tokens(page, f"{demo_server.url}?page=tokens&range=all&by=flow")
+    chart = page.locator(".chart-tokens-by-day .bk-Canvas, .chart-tokens-by-day canvas").first
+    expect(chart).to_be_visible()
+    expect(table_rows(page).first).to_be_attached()
+    page.wait_for_timeout(500)  # the plots have drawn their ranges
+    before, ranges = chart.bounding_box(), chart_ranges(page)
+    assert ranges, "the page's charts have ranges"
+    page.mouse.move(before["x"] + before["width"] / 2, before["y"] + before["height"] / 2)
+    for _ in range(3):
+        page.mouse.wheel(0, 200)
+    for _ in range(50):  # scrolling is smooth: wait until the page has moved
+        page.wait_for_timeout(100)
+        if chart.bounding_box()["y"] <= before["y"] - 300:
+            break
+    assert chart.bounding_box()["y"] <= before["y"] - 300, "the page did not scroll under the wheel"
+    assert chart_ranges(page) == ranges, "the wheel zoomed a chart"
     assert page.errors == []
 
 
