@@ -25,6 +25,7 @@ from dashboard.demo import (
     run_live,
 )
 from dashboard.queries import LogQueries
+from dashboard.store import Store
 
 CLI = [sys.executable, "-m", "dashboard.cli"]
 LONG_FIRST_SEED = 31  # with this seed the live demo's first execution is a long loop (30 s - 3 min)
@@ -80,20 +81,20 @@ def test_the_live_demo_starts_one_execution_at_least_every_max_gap(tmp_path):
     stopped = threading.Event()
     counted: list[int] = []
     live = threading.Thread(target=lambda: counted.append(
-        run_live(tmp_path, seed=2, per_day=1, max_gap=0.5, stop=stopped, long_running_share=0)))
+        run_live(Store(tmp_path), seed=2, per_day=1, max_gap=0.5, stop=stopped, long_running_share=0)))
     live.start()
     time.sleep(3)
     stopped.set()
     live.join(30)
     assert 5 <= counted[0] <= 8  # a day's pace of one would start none in 3 s
-    counts = LogQueries(tmp_path).tab_counts()
+    counts = LogQueries(Store(tmp_path)).tab_counts()
     assert counts["all"] == counted[0] and counts["running"] == 0
 
 
 def test_history_per_day_reads_the_pace_of_the_data(tmp_path):
-    generate_history(tmp_path, days=4, per_day=60, seed=4, now=dt.datetime.now(dt.timezone.utc))
-    assert 54 <= history_per_day(tmp_path) <= 66  # plan_day keeps a day within 10 %
-    assert history_per_day(tmp_path / "empty") == 500
+    generate_history(Store(tmp_path), days=4, per_day=60, seed=4, now=dt.datetime.now(dt.timezone.utc))
+    assert 54 <= history_per_day(LogQueries(Store(tmp_path))) <= 66  # plan_day keeps a day within 10 %
+    assert history_per_day(LogQueries(Store(tmp_path / "empty"))) == 500
 
 
 # -- stopping -------------------------------------------------------------------------------------
@@ -120,7 +121,7 @@ def test_stopping_flowlogs_demo_live_cancels_its_running_executions(tmp_path, si
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_stopping_flowlogs_serve_live_demo_finishes_its_executions(tmp_path, signum):
     data = tmp_path / "logs"
-    generate_history(data, days=2, per_day=30, seed=5, now=dt.datetime.now(dt.timezone.utc))
+    generate_history(Store(data), days=2, per_day=30, seed=5, now=dt.datetime.now(dt.timezone.utc))
     process = start("serve", "--data", str(data), "--port", "0", "--live-demo", "--retention-interval", "3600")
     in_flight = running_ids(data, process)  # the live demo starts one at once
     stop(process, signum)

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from dashboard.cli import app
 from dashboard.ingest import ingest_lines
 from dashboard.queries import LogQueries
+from dashboard.store import Store
 from dashboard.writer import Writer
 
 T0 = dt.datetime(2026, 11, 18, 9, 0, tzinfo=UTC)
@@ -26,7 +27,7 @@ def failed_run(execution_id: str) -> list[str]:
 
 
 def store_with(root: Path, ids: list[str]) -> Path:
-    with Writer(root, flush_interval=None) as writer:
+    with Writer(Store(root), flush_interval=None) as writer:
         report = ingest_lines([text.encode() for i in ids for text in failed_run(i)], writer)
     assert report.ok and report.accepted == 3 * len(ids)
     return root
@@ -37,8 +38,8 @@ def test_failures_with_the_same_start_come_out_in_one_order_whatever_the_ingest_
     backward = store_with(tmp_path / "backward", IDS[::-1])
     expected = sorted(IDS, reverse=True)  # newest first, then execution id, descending (as `executions`)
     for root in (forward, backward):
-        assert list(LogQueries(root).failures()["execution_id"]) == expected
-        assert list(LogQueries(root).executions()["execution_id"]) == expected
+        assert list(LogQueries(Store(root)).failures()["execution_id"]) == expected
+        assert list(LogQueries(Store(root)).executions()["execution_id"]) == expected
         result = CliRunner().invoke(app, ["failures", "--data", str(root), "--json"])
         assert result.exit_code == 0, result.output
         assert [r["execution_id"] for r in json.loads(result.stdout)] == expected
@@ -61,9 +62,9 @@ def test_flow_groups_and_the_last_success_have_one_order_on_ties(tmp_path):
     results = []
     for folder, order in (("forward", ["Alpha", "Beta"]), ("backward", ["Beta", "Alpha"])):
         root = tmp_path / folder
-        with Writer(root, flush_interval=None) as writer:
+        with Writer(Store(root), flush_interval=None) as writer:
             assert ingest_lines([t.encode() for t in runs(order)[::1 if folder == "forward" else -1]], writer).ok
-        logs = LogQueries(root)
+        logs = LogQueries(Store(root))
         cli = CliRunner().invoke(app, ["flows", "--data", str(root), "--json"])
         baseline = last_success(logs, logs.execution("Alpha-bad"))
         results.append(([g["flow_name"] for g in json.loads(cli.stdout)], list(logs.flow_groups()["flow_name"]),

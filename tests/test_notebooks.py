@@ -150,7 +150,7 @@ def ingest_events(root: Path, events: list[dict]) -> None:
     from dashboard.ingest import ingest_lines
     from dashboard.writer import Writer
 
-    with Writer(root, flush_interval=None) as writer:
+    with Writer(Store(root), flush_interval=None) as writer:
         report = ingest_lines([line(e).encode() for e in events], writer)
     assert report.ok, report.rejected
 
@@ -193,7 +193,7 @@ def odd_shapes(tmp_path_factory) -> Path:
 
     deep = line(step("deep", 0, at[0], status="failed", error="Invalid phone number"))[:-1] + \
         ', "input": ' + "[" * 950 + '{"phone": "+4915112345678"}' + "]" * 950 + "}"
-    with Writer(root, flush_interval=None) as writer:
+    with Writer(Store(root), flush_interval=None) as writer:
         for text in (line(started("deep", at[0], flow_name="Deep")), deep,
                      line(finished("deep", at[1], "failed"))):
             writer.write(schema._decoder.decode(text))
@@ -210,7 +210,7 @@ def assert_ran_clean(nb) -> None:
 def test_failures_notebook_runs_on_every_shape_of_failure(odd_shapes, tmp_path, execution_id):
     nb = run("explore_failures.ipynb", tmp_path, data_dir=str(odd_shapes), execution_id=execution_id, demo_days=0)
     assert_ran_clean(nb)
-    assert marker(nb, "failure_count") == len(LogQueries(odd_shapes).failures())
+    assert marker(nb, "failure_count") == len(LogQueries(Store(odd_shapes)).failures())
     if execution_id in ("timed-out", "no-steps"):
         assert "No failed step; the execution's error:" in stdout(nb)
     if execution_id is None:  # the latest failure of the most common cause: the same whatever the ingest order

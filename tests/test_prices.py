@@ -124,7 +124,8 @@ def test_a_file_named_by_the_user_must_exist(tmp_path):
 
 def test_explicit_path_beats_the_environment_which_beats_the_data_directory(tmp_path, monkeypatch):
     location = Location(tmp_path)
-    assert (PriceFile.of(location).path, PriceFile.of(location).default_location) == (str(tmp_path / "prices.toml"), True)
+    default = PriceFile.of(location)
+    assert (default.path, default.default_location) == (str(tmp_path / "prices.toml"), True)
     monkeypatch.setenv(PRICES_ENV, str(tmp_path / "env.toml"))
     assert (PriceFile.of(location).path, PriceFile.of(location).default_location) == (str(tmp_path / "env.toml"), False)
     assert PriceFile.of(location, tmp_path / "cli.toml").path == str(tmp_path / "cli.toml")

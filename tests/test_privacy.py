@@ -162,7 +162,7 @@ def windows(text: str, size: int = 24) -> set[str]:
 def quoted_inexactly(tmp_path):
     """An AI reply that later steps and errors quote cut, trimmed and re-encoded, as real engines do."""
     root = tmp_path / "logs"
-    with Recorder(Writer(Store(root, fsync=False), flush_interval=None)) as recorder:
+    with Recorder(Writer(Store(root), flush_interval=None)) as recorder:
         with pytest.raises(RuntimeError), recorder.execution(
                 "Support auto-reply", trigger="incoming_message", phone="+4915112345678") as run:
             with run.step("Receive Message", "incoming_message", input={"from": "+4915112345678"}) as step:
@@ -180,7 +180,7 @@ def quoted_inexactly(tmp_path):
                 step.warn(f"message cut: {REPLY[200:400]}")
                 step.fail(f"WhatsApp rejected the message 'Dear Ana,\u00a0{REPLY[10:300].upper()}'")
             raise RuntimeError(f"Gave up after the reply {json.dumps(REPLY[:300])}")
-    logs = LogQueries(root)
+    logs = LogQueries(Store(root))
     return root, logs.execution(logs.executions()["execution_id"].iat[0])
 
 
@@ -214,11 +214,11 @@ def test_a_viewer_sees_nothing_of_a_reply_quoted_cut_trimmed_or_re_encoded(quote
 
 def test_an_execution_without_ai_steps_keeps_its_data_and_errors(quoted_inexactly, tmp_path):
     root = tmp_path / "plain"
-    with Recorder(Writer(Store(root, fsync=False), flush_interval=None)) as recorder:
+    with Recorder(Writer(Store(root), flush_interval=None)) as recorder:
         with recorder.execution("Daily broadcast", trigger="schedule") as run:
             with run.step("Send Message", "send_message", input={"to": "+4915112345678", "text": "Hi"}) as step:
                 step.fail("Invalid phone number '+4915112345678'")
-    logs = LogQueries(root)
+    logs = LogQueries(Store(root))
     record = logs.execution(logs.executions()["execution_id"].iat[0])
     viewer = Privacy(hide_ai_text=True).redact(record)
     assert viewer["steps"][0]["error"] == "Invalid phone number '+4915112345678'"
@@ -227,7 +227,7 @@ def test_an_execution_without_ai_steps_keeps_its_data_and_errors(quoted_inexactl
 
 def test_rows_without_their_steps_hide_errors_that_may_quote_a_reply(quoted_inexactly):
     root, record = quoted_inexactly
-    shared = LogSource(root)
+    shared = LogSource(LogQueries(Store(root)))
     viewer = RedactedSource(shared, Privacy(hide_ai_text=True))
     rows, _ = run_apart(viewer.executions_page("Support auto-reply", "all", 0, 25))
     assert rows[0]["error"] == f"{HIDDEN_ERROR} (cause: Other)"

@@ -291,7 +291,7 @@ def injected(tmp_path_factory) -> Path:
     """Names a flow engine passed on from its users: Markdown that breaks out of a code span, spreadsheet formulas."""
     data = tmp_path_factory.mktemp("injected") / "logs"
     at = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.timezone.utc)
-    with Recorder(Writer(data, flush_interval=None), clock=lambda: at) as recorder:
+    with Recorder(Writer(Store(data), flush_interval=None), clock=lambda: at) as recorder:
         with recorder.execution("Support", trigger="manual") as run:
             with run.step("Reply", "ai_response") as step:
                 step.ai(model=MARKDOWN_MODEL, prompt_tokens=100, completion_tokens=50)

@@ -10,9 +10,9 @@ import time
 from dashboard.queries import LogQueries
 from dashboard.recorder import Recorder
 from dashboard.store import Store
-from dashboard.writer import Writer
 from dashboard.ui import source as source_module
 from dashboard.ui.source import LogSource
+from dashboard.writer import Writer
 from tests.loops import run_in_own_loop
 
 

@@ -21,6 +21,7 @@ from dashboard.privacy import Privacy
 from dashboard.queries import LogQueries
 from dashboard.recorder import Recorder
 from dashboard.schema import MAX_JSON_DEPTH, EventError, UnreadableJson, parse_event, read_json
+from dashboard.store import Store
 from dashboard.ui.format import execution_item
 from dashboard.ui.json_tree import parse as tree_parse
 from dashboard.writer import Writer
@@ -49,7 +50,7 @@ def raw_step(execution_id: str, index: int, input_text: str, **fields) -> str:
 
 def ingest(root, lines: list[str]):
     result = CliRunner().invoke(app, ["ingest", "--data", str(root), "-"], input="\n".join(lines) + "\n")
-    return result, LogQueries(root)
+    return result, LogQueries(Store(root))
 
 
 def test_deep_json_is_one_rejected_line_and_the_lines_after_it_are_stored(tmp_path):
@@ -101,7 +102,7 @@ def test_parse_event_applies_the_same_limits_to_any_caller():
 
 
 def test_the_recorder_applies_the_same_limit_where_the_engine_hands_the_value_over(tmp_path):
-    with Recorder(tmp_path) as recorder:
+    with Recorder.open(tmp_path) as recorder:
         with pytest.raises(EventError, match=f"input: nested deeper than {MAX_JSON_DEPTH}"), \
                 recorder.execution("Too deep in") as run:
             run.step("Load", "http_request", input=nested_object(MAX_JSON_DEPTH + 1, 1))
@@ -115,7 +116,7 @@ def test_the_recorder_applies_the_same_limit_where_the_engine_hands_the_value_ov
         with recorder.execution("Fine") as run:
             with run.step("Load", "http_request", input=nested_object(MAX_JSON_DEPTH, 1)) as step_:
                 step_.output = {"amount": 1e300}
-    logs = LogQueries(tmp_path)
+    logs = LogQueries(Store(tmp_path))
     runs = {r.flow_name: logs.execution(r.execution_id) for r in logs.executions().itertuples()}
     # the engine's error is recorded where it happened: nothing deep is stored, nothing is lost silently
     assert runs["Too deep in"]["status"] == "failed" and runs["Too deep in"]["steps"] == []
@@ -148,7 +149,7 @@ def stored_before_the_limits(tmp_path):
         line(step("good", 0, T0 - dt.timedelta(hours=3), input={"amount": 5})),
         line(finished("good", T0 - dt.timedelta(hours=3) + dt.timedelta(seconds=3))),
     ]
-    with Writer(tmp_path, flush_interval=None) as writer:
+    with Writer(Store(tmp_path), flush_interval=None) as writer:
         for text in lines:
             writer.write(schema._decoder.decode(text))  # the contract as the old ingest applied it: no limits
     return tmp_path
@@ -177,7 +178,7 @@ def test_show_and_failures_read_any_stored_value(stored_before_the_limits):
 
 
 def test_compare_masking_and_the_json_tree_read_any_stored_value(stored_before_the_limits):
-    logs = LogQueries(stored_before_the_limits)
+    logs = LogQueries(Store(stored_before_the_limits))
     good = logs.execution("good")
     for execution_id in ("deep", "huge"):
         failed = logs.execution(execution_id)
@@ -243,11 +244,11 @@ def test_a_finish_before_its_start_is_rejected_naming_at(tmp_path):
 
 def test_the_recorder_never_finishes_before_it_started_even_if_the_clock_goes_back(tmp_path):
     times = iter([T0, T0 + dt.timedelta(seconds=2), T0 - dt.timedelta(seconds=5), T0 - dt.timedelta(seconds=9)])
-    with Recorder(tmp_path, clock=lambda: next(times)) as recorder:
+    with Recorder.open(tmp_path, clock=lambda: next(times)) as recorder:
         with recorder.execution("Clock jump") as run:  # start T0
             with run.step("Wait", "wait"):  # step starts at T0+2s, ends at T0-5s (the clock was set back)
                 pass
-    (row,) = LogQueries(tmp_path).executions().itertuples()
-    record = LogQueries(tmp_path).execution(row.execution_id)
+    (row,) = LogQueries(Store(tmp_path)).executions().itertuples()
+    record = LogQueries(Store(tmp_path)).execution(row.execution_id)
     assert record["status"] == "completed" and record["duration_ms"] >= 0
     assert record["steps"][0]["duration_ms"] >= 0

@@ -26,6 +26,7 @@ from planted import (
 from playwright.sync_api import expect
 
 from dashboard.queries import LogQueries
+from dashboard.store import Store
 
 pytestmark = pytest.mark.browser
 
@@ -50,7 +51,7 @@ def test_flow_groups_show_runs_latest_status_failures_and_age(logs_page, shared_
     expect(order.locator(".failure-dot")).to_have_count(1)
     # ages from the stored times and the clock at the moment of the check, never from when the module started
     last_activity = {r.flow_name: r.last_activity_at.to_pydatetime()
-                     for r in LogQueries(shared_server.data).flow_groups().itertuples()}
+                     for r in LogQueries(Store(shared_server.data)).flow_groups().itertuples()}
     expect_ago(order.locator(".ago"), last_activity["Order reminder"])
     expect(p.group("Support auto-reply").locator(".failure-dot")).to_have_count(0)
     expect(p.group("Daily digest").locator(".chip")).to_have_text("Running")

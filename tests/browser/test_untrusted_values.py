@@ -16,6 +16,7 @@ from logs_page import LogsPage
 from playwright.sync_api import expect
 
 from dashboard import schema
+from dashboard.store import Store
 from dashboard.writer import Writer
 
 pytestmark = pytest.mark.browser
@@ -33,7 +34,7 @@ def server(tmp_path_factory):
     now = dt.datetime.now(UTC).replace(microsecond=0)
     runs = {"good": ('{"amount": 5}', "completed", 3), "deep": ("[" * 950 + "]" * 950, "failed", 2),
             "huge": ('{"amount": 1e400}', "failed", 1)}
-    with Writer(root, flush_interval=None) as writer:
+    with Writer(Store(root), flush_interval=None) as writer:
         for execution_id, (input_text, status, hours) in runs.items():
             at = now - dt.timedelta(hours=hours)
             for text in (line(started(execution_id, at, flow_name=FLOW)),
