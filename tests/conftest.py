@@ -21,6 +21,27 @@ def data_root(tmp_path: Path) -> Path:
     return tmp_path / "logs"
 
 
+@pytest.fixture(scope="session")
+def s3():
+    """A local S3-compatible server for the whole run, and the environment pointing at it."""
+    from objectstore import S3Server, point_environment_at, restore_environment
+
+    server = S3Server()
+    previous = point_environment_at(server)
+    yield server
+    restore_environment(previous)
+    server.stop()
+
+
+@pytest.fixture(params=["folder", "s3"])
+def location(request, tmp_path: Path) -> str:
+    """An empty data location: a folder on disk, then a prefix of a new bucket on the local S3 server
+    (the store's contract tests run on both)."""
+    if request.param == "folder":
+        return str(tmp_path / "logs")
+    return request.getfixturevalue("s3").bucket()
+
+
 @pytest.fixture
 def subprocess_env() -> dict[str, str]:
     """The environment for helper processes: they can import dashboard and tests/factories.py."""

@@ -116,7 +116,7 @@ def test_events_md_examples_are_stored_under_the_day_the_execution_started(data_
     assert queries.flow_groups(since=day, until=day).flow_name.tolist() == ["Support auto-reply"]
     tokens = queries.token_usage(by="day")
     assert [(pd_date(d), int(t)) for d, t in zip(tokens.day, tokens.total_tokens, strict=True)] == [(day, 508)]
-    on_disk = {p.relative_to(data_root).parts[:2] for p, ids in parquet_ids(data_root).items() if "e-001" in ids}
+    on_disk = {tuple(p.split("/")[:2]) for p, ids in parquet_ids(data_root).items() if "e-001" in ids}
     assert on_disk <= {("executions", "day=2026-11-20"), ("steps", "day=2026-11-20")}
     assert ("steps", "day=2026-11-20") in on_disk
 
@@ -159,7 +159,7 @@ def test_steps_sent_before_their_start_wait_and_then_show(data_root: Path):
     assert record["status"] == "completed" and record["messages_sent"] == 2
     assert [s["index"] for s in record["steps"]] == [0, 1, 2]
     assert int(queries.token_usage(by="flow").total_tokens.sum()) == 30
-    waiting = {p: ids for p, ids in parquet_ids(data_root).items() if p.relative_to(data_root).parts[0] == "pending"}
+    waiting = {p: ids for p, ids in parquet_ids(data_root).items() if p.startswith("pending")}
     assert not any(x in ids for ids in waiting.values()), "moved rows must leave pending/"
 
 

@@ -73,6 +73,7 @@ def _resolve_once(store: Store, starting: dict[str, dt.date] | None) -> int:
         files = files_holding(store, snapshots[ds].files(), sorted(days))
         rewrite_files(store, f"pending_{ds}", snapshots[ds], files,
                       "execution_id NOT IN (SELECT unnest($placed))", {"placed": sorted(days)})
+        store.tables[f"pending_{ds}"].vacuum()  # no second copy of the moved rows lingers
     return moved
 
 

@@ -140,10 +140,11 @@ def write_logs(root: Path, now: dt.datetime | None = None) -> Logs:
     return logs
 
 
-def parquet_ids(root: Path, datasets=("executions", "steps", "pending")) -> set[str]:
-    """Every execution id in the Parquet files of these datasets, read from the files themselves."""
+def parquet_ids(root: Path, datasets=("executions", "steps", "pending_executions", "pending_steps")) -> set[str]:
+    """Every execution id in the live files of these tables, read from the files themselves."""
+    store = Store(root)
     ids: set[str] = set()
     for dataset in datasets:
-        for path in (root / dataset).rglob("*.parquet"):
+        for path in store.files(dataset):
             ids.update(pq.read_table(path, columns=["execution_id"]).column(0).to_pylist())
     return ids
