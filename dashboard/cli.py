@@ -599,6 +599,27 @@ def compact(data: DataDir = DEFAULT_DATA):
 
 
 @app.command()
+def migrate(source: Annotated[Path, typer.Option(
+                "--from", exists=True, file_okay=False,
+                help="A data directory written by flowlogs before Delta tables (its own layout).")],
+            data: DataDir = DEFAULT_DATA):
+    """Copy a store of the layout before Delta tables into a new data location (a folder or an
+    object-store URL), then compact it. The old directory is only read."""
+    from .store.migrate import migrate as migrate_store
+
+    store = _logs(data).store
+    with _progress("migrating", total=None) as advance:
+        try:
+            copied = migrate_store(source, store, progress=advance)
+        except StoreError as exc:
+            _fail(str(exc), 2)
+        except WRITE_ERRORS as exc:
+            _fail(f"could not write to {store.root}: {describe_write_error(exc)}")
+    err.print(f"migrated {escape(str(source))} to {escape(store.root)}: "
+              + ", ".join(f"{count:,} {name.replace('_', ' ')}" for name, count in copied.items() if count))
+
+
+@app.command()
 def serve(data: DataDir = DEFAULT_DATA,
           port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = 5006,
           address: Annotated[str, typer.Option(

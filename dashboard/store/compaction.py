@@ -95,7 +95,7 @@ def _needs_compaction(con, dataset: str, files: list[str], dead_params: dict | N
         return False
     # a compacted day that still holds a deleted execution: a delete was interrupted, finish it
     (hits,) = con.execute("SELECT count(*) FROM read_parquet($f) WHERE sha256(execution_id) IN "
-                          "(SELECT unnest($dead))", dead_params).fetchone()
+                          "(SELECT unnest($dead))", dead_params).fetchall()[0]
     return hits > 0
 
 
