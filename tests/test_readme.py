@@ -6,7 +6,8 @@ A line is run through the installed `flowlogs` (or `papermill`) script as a subp
 directory, after these substitutions: `--per-day` is made small and the history ends on the last date
 the README's commands ask about (so `--since 2026-11-01` finds rows whatever day the suite runs), `ID`
 is a real execution id, `a|b|c` (alternatives, not a pipe) runs once per alternative, and
-`events.jsonl` is the whole-execution example of docs/events.md. Lines that serve until stopped are
+`events.jsonl` is the whole-execution example of docs/events.md, and `migrate` moves the old-layout
+store of tests/fixtures. Lines that serve until stopped are
 skipped, each kind with its reason in SKIPPED."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -106,6 +108,11 @@ def prepared(words: list[str], cwd: Path) -> list[str]:
     if words[:2] == ["flowlogs", "demo"]:
         words[words.index("--per-day") + 1] = SMALL_PER_DAY
         words += ["--now", history_end()]
+    if words[1] == "migrate":  # a store of the layout before Delta tables: the one that layout's code wrote
+        old, new = words[words.index("--from") + 1], words[words.index("--data") + 1]
+        shutil.rmtree(cwd / old, ignore_errors=True)
+        shutil.rmtree(cwd / new, ignore_errors=True)
+        shutil.copytree(ROOT / "tests" / "fixtures" / "old-layout", cwd / old)
     if "ID" in words:
         data = words[words.index("--data") + 1]
         wanted = ("failed", "Support Auto-Reply") if words[1] == "show" else ("completed", None)
