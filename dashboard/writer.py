@@ -37,13 +37,12 @@ from .schema import (
     MAX_FIELD_BYTES,
     STEP_ROW,
     Event,
-    ExecutionStarted,
     check_field_limit,
     day_of,
     event_row,
     limit_payload,
 )
-from .store import Store, StoreError, utcnow
+from .store import Store, StoreError, day_from_id, utcnow
 
 # What a failed write raises: the OS (full disk, read-only folder), delta-rs, DuckDB writing a file.
 WRITE_ERRORS = (OSError, DeltaError, duckdb.IOException)
@@ -140,8 +139,6 @@ class Writer:
         with self._mutex:
             self._rows[dataset].append(row)
             self._buffer_bytes += _row_bytes(row)
-            if isinstance(event, ExecutionStarted):
-                self._remember(event.execution_id, day_of(event.at))
             if self._oldest is None:
                 self._oldest = time.monotonic()
                 self._ensure_background_flusher()
@@ -192,8 +189,29 @@ class Writer:
             self._rows[ds] = [row for row in rows if id(row) not in gone]
         self._buffer_bytes = sum(_row_bytes(row) for rows in self._rows.values() for row in rows)
 
+    def _place_starts(self, starts: list[dict]) -> None:
+        """The day of each execution starting in this batch: the day it is stored under already, if it
+        is (a start sent again, maybe with another time across midnight), else the day of its earliest
+        start here. Stored starts are looked for in the start's day, the days beside it and the day a
+        UUIDv7 id names: one execution id is one execution, whatever day its events name."""
+        earliest: dict[str, dt.date] = {}
+        for row in starts:
+            if row["execution_id"] not in self._days:
+                day = day_of(row["started_at"])
+                earliest[row["execution_id"]] = min(day, earliest.get(row["execution_id"], day))
+        if not earliest:
+            return
+        near = {d + dt.timedelta(days=k) for d in earliest.values() for k in (-1, 0, 1)}
+        stored = self.store.find_days_in(earliest, sorted(near))
+        hinted = {x: d for x in earliest.keys() - stored.keys() if (d := day_from_id(x)) and d not in near}
+        if hinted:
+            stored.update(self.store.find_days_in(hinted, sorted(set(hinted.values()))))
+        for execution_id, day in earliest.items():
+            self._remember(execution_id, stored.get(execution_id, day))
+
     def _write_batch(self, batch: dict[str, list[dict]], report: FlushReport, done: list[dict]) -> None:
         """Store a batch; every row it has stored (or dropped on purpose) is appended to `done` as it goes."""
+        self._place_starts([r for r in batch["executions"] if r.get("started_at") is not None])
         unknown: dict[str, list[dict]] = {ds: [] for ds in batch}
         placed: dict[str, dict[dt.date, list[dict]]] = {ds: defaultdict(list) for ds in batch}
         for ds, rows in batch.items():

@@ -308,3 +308,27 @@ def test_cli_ingest_of_good_lines_succeeds_like_ingest_lines(tmp_path: Path):
     again = flowlogs_ingest(tmp_path / "cli", str(events))  # twice: no count changes
     assert again.returncode == 0, again.stderr
     assert answers(tmp_path / "cli") == answers(tmp_path / "api")
+
+
+# -- one execution id is one execution ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("together", [False, True], ids=["two ingests", "one ingest"])
+def test_a_start_sent_again_across_midnight_is_one_execution(data_root: Path, together: bool):
+    """The same execution_started sent twice, its `at` on either side of midnight (an engine that
+    re-stamps a retried event): one execution, which its finish closes and a delete removes."""
+    midnight = dt.datetime(2026, 11, 20, tzinfo=UTC)
+    first, again = (started("x-midnight", midnight + dt.timedelta(seconds=s), flow_name="Nightly") for s in (2, -2))
+    rest = [step("x-midnight", 0, midnight + dt.timedelta(seconds=3)),
+            finished("x-midnight", midnight + dt.timedelta(seconds=9), "completed")]
+    if together:
+        assert ingest(data_root, [line(first), line(again), *map(line, rest)]).ok
+    else:
+        assert ingest(data_root, [line(first)]).ok
+        assert ingest(data_root, [line(again), *map(line, rest)]).ok  # another process: knows nothing of the first
+    queries = LogQueries(Store(data_root))
+    assert queries.tab_counts() == {"all": 1, "running": 0, "failed": 0, "completed": 1}
+    record = queries.execution("x-midnight")
+    assert record["status"] == "completed" and [s["index"] for s in record["steps"]] == [0]
+    Store(data_root).delete_execution("x-midnight")
+    assert queries.tab_counts()["all"] == 0 and not any("x-midnight" in ids for ids in parquet_ids(data_root).values())

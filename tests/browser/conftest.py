@@ -62,7 +62,8 @@ def start_server(data: Path, log: Path, *, via: str = "serve", cli_args: list[st
         url = f"http://127.0.0.1:{port}/"
     elif via == "serve":
         cmd = [sys.executable, "-c",
-               f"from dashboard.server import serve; serve({str(data)!r}, port={port}, retention_interval=3600)"]
+               "from dashboard.logs import open_logs; from dashboard.server import serve; "
+               f"serve(open_logs({str(data)!r}), port={port}, retention_interval=3600)"]
         url = f"http://127.0.0.1:{port}/"
     else:
         cmd = [sys.executable, "-m", "panel", "serve", "dashboard/app.py", "--address", "127.0.0.1",

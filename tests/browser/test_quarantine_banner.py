@@ -1,24 +1,43 @@
-"""A corrupt Parquet file in a partition: every other execution stays visible, the file is moved
+"""A damaged Parquet file a table lists: every other execution stays visible, the file is moved
 to quarantine/ and the page says so in a banner (how many, where, and the command that lists them)."""
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+
 import pytest
 from conftest import copy_logs, start_server
+from factories import parsed, started, step
 from logs_page import LogsPage
 from planted import parquet_ids
 from playwright.sync_api import expect
 
+from dashboard.queries import LogQueries
 from dashboard.store import Store
+from dashboard.writer import Writer
 
 pytestmark = pytest.mark.browser
+
+
+def plant_damaged_file(root, event: dict, garbage: bytes) -> Path:
+    """A file the table lists (written and committed like any flush), then its bytes destroyed."""
+    store = Store(root)
+    dataset = "steps" if event["type"] == "step_finished" else "executions"
+    before = set(store.files(dataset))
+    with Writer(store, flush_interval=None) as writer:
+        writer.write(parsed(event))
+    (new,) = set(store.files(dataset)) - before
+    Path(new).write_bytes(garbage)
+    return Path(new)
 
 
 @pytest.fixture
 def corrupt_server(logs_template, tmp_path):
     logs = copy_logs(logs_template, tmp_path / "logs")
-    newest = sorted((logs.root / "executions").glob("day=*"))[-1]
-    (newest / "part-garbage.parquet").write_bytes(b"PAR1 this is not a parquet file")
+    newest = Store(logs.root).days()[-1]
+    ghost = started("ghost", dt.datetime.combine(newest, dt.time(0, 0, 1), dt.UTC), flow_name="Order reminder")
+    logs.garbage = plant_damaged_file(logs.root, ghost, b"PAR1 this is not a parquet file")
     server = start_server(logs.root, tmp_path / "server.log")
     server.logs = logs
     yield server
@@ -38,16 +57,17 @@ def test_a_corrupt_file_is_moved_aside_the_rest_stays_visible_and_a_banner_says_
                                    f"{logs.root / 'quarantine'}")
     expect(banner).to_contain_text(f"flowlogs quarantine --data {logs.root}")
     moved = Store(logs.root).quarantined()
-    assert [m["file"].rsplit("/", 1)[1] for m in moved] == ["part-garbage.parquet"]
-    assert not list(logs.root.glob("executions/*/part-garbage.parquet"))
-    assert list((logs.root / "quarantine").rglob("part-garbage.parquet"))
+    assert [m["file"] for m in moved] == [str(logs.garbage)]
+    assert not logs.garbage.exists() and list((logs.root / "quarantine").rglob(logs.garbage.name))
     assert len(parquet_ids(logs.root)) == logs.counts["all"]
 
     # closed, it stays closed until another file is moved aside (here: while the page is open)
     banner.locator(".close").click()
     expect(banner).to_be_hidden()
-    day = Store(logs.root).find_days([logs.failed_execution])[logs.failed_execution]
-    (logs.root / "steps" / f"day={day}" / "part-cut.parquet").write_bytes(b"PAR1" + b"\0" * 64)
+    # a re-delivered step of the failed execution, in a file cut short
+    record = LogQueries(Store(logs.root)).execution(logs.failed_execution)
+    plant_damaged_file(logs.root, step(logs.failed_execution, 0, record["steps"][0]["started_at"]),
+                       b"PAR1" + b"\0" * 64)
     p.open_execution("Order reminder", logs.failed_execution)  # reads the steps of that day
     expect(banner).to_contain_text("2 unreadable data files were moved aside")
     expect(p.page.locator(".step")).to_have_count(2)
