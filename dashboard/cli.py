@@ -25,7 +25,7 @@ from rich.table import Table
 from .logs import Logs, open_logs
 from .prices import PriceFileError
 from .queries import TOKEN_GROUPS, LogQueries, parse_time
-from .reports import TOKEN_FORMATS
+from .reports import TOKEN_FORMATS, shown_models
 from .schema import MAX_FIELD_BYTES, MIN_FIELD_BYTES, Tab, UnreadableJson, read_json
 from .store import DEFAULT_RETENTION_DAYS, ExecutionNotFound, ExecutionRunning, LocationError, StoreError
 from .ui.format import TRIGGER_LABELS
@@ -310,7 +310,7 @@ def ingest(file: Annotated[str, typer.Argument(help="A JSON-lines file of events
         err.print(f"cut {report.truncated:,} payload fields over {max_field_bytes:,} bytes (a warning on each step "
                   "says how much)")
     err.print(f"stored {report.accepted:,} events, rejected {len(report.rejected):,} lines"
-              + (f", {written.pending:,} wait for their execution_started" if written.pending else "")
+              + (f", {report.waiting:,} wait for their execution_started" if report.waiting else "")
               + (f", {written.dropped_deleted:,} belong to deleted executions" if written.dropped_deleted else ""))
     if written.refused_expired:
         refused = written.refused_expired
@@ -431,7 +431,7 @@ def tokens(data: DataDir = DEFAULT_DATA,
         err.print(f"wrote {escape(str(path))}: {totals['total_tokens']:,} tokens, estimated cost {totals['cost']}")
         return
     if fmt == "table":
-        frame = report.by(by)
+        frame = shown_models(report.by(by))  # a step without a model reads (no model), never unknown
         columns = [c for c in frame.columns if c not in ("cost_usd", "unpriced_tokens")]
         totals = report.totals()
         table = Table(title=f"Tokens by {by}", header_style="bold", caption=(

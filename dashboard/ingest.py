@@ -96,6 +96,7 @@ class IngestReport:
     rejected: list[Rejection] = field(default_factory=list)
     truncated: int = 0  # payload fields cut to the writer's max_field_bytes (a warning on each step says so)
     written: FlushReport = field(default_factory=FlushReport)
+    waiting: int = 0  # of the rows that waited for their execution_started, those that still do at the end
 
     @property
     def ok(self) -> bool:
@@ -136,6 +137,7 @@ def ingest_lines(lines: Iterable[bytes | str | OversizedLine], writer: Writer,
     order.check_held()
     writer.flush()
     report.written = writer.totals
+    report.waiting = writer.still_waiting()
     return report
 
 

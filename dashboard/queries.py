@@ -44,7 +44,7 @@ from .store.compaction import rollup_key
 TOKEN_GROUPS = {  # grouping -> its columns in the token usage relation
     "day": ("day",),
     "flow": ("flow_name",),
-    "node": ("flow_name", "node_name", "node_type"),
+    "node": ("flow_name", "node_id", "node_name", "node_type"),  # by node id: two nodes may share a name
     "model": ("model",),
 }
 
@@ -562,11 +562,10 @@ class LogQueries:
         order = "ALL" if len(groups) > 1 else "1" if groups == ["day"] else "total_tokens DESC, 1"
         return self._sql(f"""
             , usage AS (
-                SELECT day, flow_name, node_name, node_type, coalesce(model, 'unknown') AS model, prompt_tokens,
-                       completion_tokens, ai_steps
+                SELECT day, flow_name, node_id, node_name, node_type, model, prompt_tokens, completion_tokens, ai_steps
                 FROM token_rollups
                 UNION ALL
-                SELECT e.day, e.flow_name, s.node_name, s.node_type, coalesce(s.model, 'unknown'),
+                SELECT e.day, e.flow_name, s.node_id, s.node_name, s.node_type, s.model,
                        sum(coalesce(s.prompt_tokens, 0)), sum(coalesce(s.completion_tokens, 0)), count(*)
                 FROM steps s JOIN executions e USING (execution_id, day)
                 WHERE (s.prompt_tokens IS NOT NULL OR s.completion_tokens IS NOT NULL) AND {where}

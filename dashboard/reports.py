@@ -49,6 +49,7 @@ from .queries import TOKEN_GROUPS, LogQueries, parse_time
 __all__ = ["DEFAULT_PRICES", "ModelPrice", "Prices", "TokenReport", "UNKNOWN_PRICE", "price_table", "usage_detail"]
 
 UNKNOWN_PRICE = "unknown price"
+NO_MODEL = "(no model)"  # how an AI step that named no model is shown; its data keeps the model null
 TOKEN_FORMATS = ("table", "csv", "json", "html")  # what `flowlogs tokens --format` writes
 TOKEN_COLUMNS = ["prompt_tokens", "completion_tokens", "total_tokens", "ai_steps"]
 COST_COLUMNS = ["cost_usd", "unpriced_tokens", "cost"]
@@ -74,6 +75,12 @@ def usage_detail(queries: LogQueries, since=None, until=None) -> pd.DataFrame:
     for column in TOKEN_COLUMNS:
         frame[column] = frame[column].astype("int64")
     return frame
+
+
+def shown_models(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame as people read it: an AI step that named no model under NO_MODEL (not "unknown", which
+    may be a real model's name); JSON and CSV keep it null."""
+    return frame.assign(model=frame["model"].fillna(NO_MODEL)) if "model" in frame else frame
 
 
 def with_cost(frame: pd.DataFrame, prices: Mapping[str, ModelPrice]) -> pd.DataFrame:
@@ -187,7 +194,7 @@ class TokenReport:
         out["cost_usd"] = None if math.isnan(cost) else cost
         out["cost"] = cost_text(cost if len(detail) else 0.0, out["unpriced_tokens"], self.currency)
         out["currency"] = self.currency
-        out["unpriced_models"] = sorted(unpriced["model"].unique().tolist())
+        out["unpriced_models"] = sorted(unpriced["model"].fillna(NO_MODEL).unique().tolist())
         out["first_day"], out["last_day"] = self.day_range()
         return out
 
@@ -203,7 +210,7 @@ class TokenReport:
 
     def daily_by_model(self) -> pd.DataFrame:
         """Tokens and cost per day and model, every day of the range present (zeros where none)."""
-        frame = _group(self.detail, ["day", "model"])
+        frame = _group(shown_models(self.detail), ["day", "model"])
         first, last = self.day_range()
         if first is None or last is None or not len(frame):
             return frame  # no AI steps: no days to fill
@@ -254,7 +261,7 @@ class TokenReport:
         per_day["avg_7d"] = per_day["total_tokens"].rolling(7, min_periods=1).mean()
         cost_day = daily.groupby("day", as_index=False)["cost_usd"].sum(min_count=1)
         nodes = self.by("node").head(top)
-        models = self.by("model")
+        models = shown_models(self.by("model"))
         return {
             "tokens_by_day": daily,
             "trend": per_day,
@@ -304,7 +311,7 @@ class TokenReport:
         import panel as pn
 
         charts = self.charts()
-        frame = self.by(by)
+        frame = shown_models(self.by(by))
         table = _export_frame(frame).drop(columns=["cost_usd"])
         # escape=True: flow and node names come from logs and are shown as text, never as HTML
         items = [

@@ -119,6 +119,7 @@ class Writer:
         self.max_buffer_bytes = max_buffer_bytes
         self._buffer_bytes = 0
         self._resolve_owed = False  # starts were stored but pending/ not yet checked for their rows
+        self._parked: set[str] = set()  # ids of the executions this writer parked rows of
         self.totals = FlushReport()
         self.last_error: Exception | None = None
         self._rows: dict[str, list[dict]] = {"executions": [], "steps": []}
@@ -147,6 +148,16 @@ class Writer:
         if full:
             self.flush()
         return len(cuts)
+
+    def still_waiting(self) -> int:
+        """Rows this writer parked that still wait for their execution_started (their start may have
+        come later in the same input, or from another writer, and moved them since)."""
+        if not self._parked:
+            return 0
+        ids = sorted(self._parked)
+        return sum(self.store.read(lambda ds=ds: self.store.read_rows(
+            f"pending_{ds}", self.store.pending_files(ds), "WHERE execution_id IN (SELECT unnest($ids))",
+            {"ids": ids}, columns="execution_id")).num_rows for ds in SCHEMAS)
 
     def buffered(self) -> int:
         with self._mutex:
@@ -257,6 +268,7 @@ class Writer:
                 self.store.park(ds, pa.Table.from_pylist(waiting, SCHEMAS[ds]))
                 report.pending += len(waiting)
                 done.extend(waiting)
+                self._parked.update(row["execution_id"] for row in waiting)
                 self._resolve_owed = True  # their start may have landed meanwhile: look once more
         self._write_placed(placed, report, done)
 

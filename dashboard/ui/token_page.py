@@ -30,7 +30,7 @@ from bokeh.models.widgets.tables import NumberFormatter
 from panel.io.model import JSCode
 
 from ..prices import PriceFile, PriceFileError, Prices, format_money
-from ..reports import UNKNOWN_PRICE, TokenReport, usage_detail
+from ..reports import UNKNOWN_PRICE, TokenReport, shown_models, usage_detail
 from .loader import Loader
 from .range_picker import RangePicker
 from .source import LogSource
@@ -42,7 +42,8 @@ TOP = 10  # flows and nodes in their charts
 PAGE_CHARTS = ("tokens_by_day", "top_flows", "top_nodes", "model_tokens", "model_cost")
 GROUP_LABELS = {"day": "Day", "flow": "Flow", "node": "Node", "model": "Model"}
 COLUMN_TITLES = {
-    "day": "Day", "flow_name": "Flow", "node_name": "Node", "node_type": "Node type", "model": "Model",
+    "day": "Day", "flow_name": "Flow", "node_id": "Node id", "node_name": "Node", "node_type": "Node type",
+    "model": "Model",
     "prompt_tokens": "Prompt tokens", "completion_tokens": "Completion tokens", "total_tokens": "Total tokens",
     "ai_steps": "AI steps", "cost_usd": "Estimated cost", "unpriced_tokens": "Unpriced tokens",
     "prompt_usd_per_1m": "Prompt price / 1M", "completion_usd_per_1m": "Completion price / 1M",
@@ -201,8 +202,8 @@ class TokenPage(pn.viewable.Viewer):
         except PriceFileError as exc:
             prices, error = None, str(exc)
         report = TokenReport(detail, prices if prices is not None else {}, since=since, until=until)
-        return TokenView(totals=report.totals(), table=report.by(by), by=by, charts=report.chart_data(TOP),
-                         prices=prices, price_error=error)
+        return TokenView(totals=report.totals(), table=shown_models(report.by(by)), by=by,
+                         charts=report.chart_data(TOP), prices=prices, price_error=error)
 
     # -- showing ------------------------------------------------------------------------------
 
