@@ -76,8 +76,8 @@ class SignOuts:
         try:
             snapshot = self.table.snapshot()  # one look at the log per request; read only when it moved
             if snapshot.version != self._version:
-                rows = self.store.read_rows("signouts", snapshot.files(), columns="user, epoch(max(at)) AS at",
-                                            where="GROUP BY user")
+                rows = self.store.read_rows("signouts", snapshot.files(), columns='"user", epoch(max("at")) AS "at"',
+                                            where='GROUP BY "user"')
                 self._times = dict(zip(rows.column("user").to_pylist(), rows.column("at").to_pylist(),
                                        strict=True)) if rows.num_rows else {}
                 self._version = snapshot.version

@@ -327,9 +327,9 @@ class TokenPage(pn.viewable.Viewer):
                     'the page picks up the fix by itself.</div>')
         prices = view.prices
         if prices.path is None:
-            source = "the built-in list prices (the data directory has no price file yet)"
+            source = "the built-in list prices (the data location has no price file yet)"
         elif self.prices.default_location:
-            source = f'<code title="{path}">{html.escape(prices.path.name)}</code> in the data directory'
+            source = f'<code title="{path}">{html.escape(self.prices.name)}</code> in the data location'
         else:
             source = f"<code>{path}</code>"
         return (f'<div class="prices">Estimated cost from {source}, in {html.escape(prices.currency)} per million '
