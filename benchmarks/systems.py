@@ -116,7 +116,7 @@ class Flowlogs:
         self.store.apply_retention(days - 1)
 
     def disk_bytes(self) -> int:
-        return sum(f.stat().st_size for f in self.root.rglob("*.parquet"))
+        return sum(f.stat().st_size for f in self.root.rglob("*") if f.is_file())  # data, logs, everything
 
 
 class SQLite:
