@@ -545,3 +545,28 @@ def test_untrusted_ids_and_names_are_stored_as_text_and_never_become_paths(tmp_p
     assert not strays, f"paths outside the data layout: {strays}"
     assert sorted(p.name for p in tmp_path.rglob("*") if root not in (p, *p.parents)) == ["inside"]
     assert not Path("/tmp/evil").exists()
+
+
+def test_management_commands_on_a_read_only_or_full_disk_say_what_and_where(tmp_path: Path):
+    """compact, retention, delete and clear on a disk that takes no write: one line naming the data
+    location and the OS error, exit 1, no traceback; the same commands work once it does again."""
+    events = payload_events(days=3, steps=4, payload_bytes=300)
+    with small_tmpfs(tmp_path / "disk", "16m") as disk:
+        root = disk / "logs"
+        assert ingest(root, events).ok
+        victim = LogQueries(Store(root)).executions(limit=1).execution_id[0]
+        commands = [["delete", victim], ["compact"], ["retention", "--days", "1"], ["clear", "--yes"]]
+        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+        try:
+            for command in commands:
+                result = flowlogs(*command, "--data", str(root))
+                said = " ".join(result.stderr.split())
+                assert result.returncode == 1, (command, result.stderr)
+                assert "Traceback" not in result.stderr and str(root) in said and "Read-only file system" in said, \
+                    (command, said)
+        finally:
+            subprocess.run(["mount", "-o", "remount,rw", str(disk)], check=True)
+        for command in commands:
+            result = flowlogs(*command, "--data", str(root))
+            assert result.returncode == 0, (command, result.stderr)
+        assert LogQueries(Store(root)).tab_counts()["all"] == 0
