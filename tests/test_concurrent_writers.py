@@ -22,7 +22,7 @@ from dashboard.writer import Writer
 
 WORKER = Path(__file__).with_name("worker.py")
 WRITERS = 4
-RUNS = 600  # executions per writer: 5 events each, plus retried ones
+RUNS = {"folder": 600, "s3": 160}  # executions per writer (5 events each, plus retried ones): HTTP is slower
 WRITER_DAYS = dict(since=(BASE + dt.timedelta(days=5)).date(), until=(BASE + dt.timedelta(days=7)).date())
 OLD = dict(since=OLD_DAY.date(), until=OLD_DAY.date())
 TODAY = (BASE + dt.timedelta(days=7)).date()  # with 7 days kept, the old day is past the window
@@ -58,6 +58,7 @@ def answers(queries: LogQueries) -> dict:
 @pytest.mark.slow
 def test_concurrent_writers_compaction_retention_and_reader(location: str, subprocess_env: dict, tmp_path: Path):
     data_root = location
+    runs = RUNS["s3" if location.startswith("s3://") else "folder"]
     seed_old_day(data_root)
     stop = tmp_path / "stop"
 
@@ -65,10 +66,10 @@ def test_concurrent_writers_compaction_retention_and_reader(location: str, subpr
         return subprocess.Popen([sys.executable, str(WORKER), *args], env=subprocess_env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
-    total = WRITERS * RUNS
+    total = WRITERS * runs
     maintainer = spawn("maintain", str(data_root), str(stop), TODAY.isoformat())
     reader = spawn("read", str(data_root), str(stop), str(total))
-    writers = [spawn("write", str(data_root), f"w{p}", str(RUNS), "--seed", str(p)) for p in range(WRITERS)]
+    writers = [spawn("write", str(data_root), f"w{p}", str(runs), "--seed", str(p)) for p in range(WRITERS)]
     try:
         outputs = [w.communicate(timeout=300) for w in writers]
     finally:
@@ -80,15 +81,15 @@ def test_concurrent_writers_compaction_retention_and_reader(location: str, subpr
     assert int(others[0][0].split()[1]) >= 1, "compaction and retention never ran"
     assert int(others[1][0].split()[1]) >= 1, "the reader never read"
 
-    failed = WRITERS * len(range(0, RUNS, 4))
+    failed = WRITERS * len(range(0, runs, 4))
     expected = {
         "tabs": {"all": total, "running": 0, "failed": failed, "completed": total - failed},
         "groups": total,
-        "ids": sorted(f"w{p}-{i}" for p in range(WRITERS) for i in range(RUNS)),
+        "ids": sorted(f"w{p}-{i}" for p in range(WRITERS) for i in range(runs)),
         "tokens": (total * (1 + 2), total * 2 * 2, total * 2),  # steps 0 and 1 are AI steps: (1, 2) and (2, 2)
         "old": ["old-running"],  # retention dropped the finished runs, kept the running one
         "old_steps": list(range(2)) + sorted(  # ... with every late step
-            1000 * p + chunk for p in range(WRITERS) for chunk in range(0, RUNS, 20) if chunk % 100 == 40),
+            1000 * p + chunk for p in range(WRITERS) for chunk in range(0, runs, 20) if chunk % 100 == 40),
     }
     assert len(expected["old_steps"]) == 2 + late_steps
     queries = LogQueries(Store(data_root))

@@ -107,11 +107,12 @@ def check_store(root: str, groups_acked: set[int]) -> None:
 @pytest.mark.slow
 def test_killed_writer_loses_no_acknowledged_event(location: str, subprocess_env: dict):
     data_root = location
+    rounds = ROUNDS if "://" not in location else 5  # each commit is HTTP round trips: fewer rounds
     rng = random.Random(1234)
     acked: set[int] = set()
     first = 0
     kills = {"FLUSH": 0, "COMPACT": 0}
-    for round_ in range(ROUNDS):
+    for round_ in range(rounds):
         writer = WriterProcess(data_root, first, subprocess_env)
         writer.wait_for("READY")
         if round_ % 3 == 1:  # right after a flush began: mid-flush most of the time
@@ -133,7 +134,7 @@ def test_killed_writer_loses_no_acknowledged_event(location: str, subprocess_env
     writer = WriterProcess(data_root, first, subprocess_env, batches=2)
     assert writer.proc.wait(timeout=120) == 0, writer.proc.stderr.read()
     acked.update(writer.acked())
-    assert len(acked) >= ROUNDS // 2, f"too few batches were acknowledged to prove anything: {sorted(acked)}"
+    assert len(acked) >= rounds // 2, f"too few batches were acknowledged to prove anything: {sorted(acked)}"
     assert kills["FLUSH"] >= 1 and kills["COMPACT"] >= 1, f"no kill landed in a flush or a compaction: {kills}"
     check_store(data_root, acked)
     Store(data_root).compact()  # compaction after the crashes: same answers, torn temp files never read

@@ -103,7 +103,7 @@ def _is_vanished_file(exc: Exception) -> bool:
     text = str(exc).lower()
     # DuckDB says "No files found that match the pattern" for a listed file removed before the scan
     return any(sign in text for sign in ("no such file", "not found", "no files found", "cannot open file",
-                                         "does not exist", "nosuchkey"))
+                                         "does not exist", "nosuchkey", "filenotfounderror"))
 
 
 def retry_on_vanished_files(fn, attempts: int = 10):
@@ -115,8 +115,7 @@ def retry_on_vanished_files(fn, attempts: int = 10):
     for attempt in range(attempts):
         try:
             return fn()
-        except (duckdb.IOException, duckdb.InvalidInputException, duckdb.HTTPException, FileNotFoundError,
-                OSError) as exc:
+        except (duckdb.Error, OSError) as exc:  # through fsspec, a vanished object is a plain duckdb.Error
             if attempt == attempts - 1 or not _is_vanished_file(exc):
                 raise
             time.sleep(min(0.5, 0.01 * 2 ** attempt))
