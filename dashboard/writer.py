@@ -76,7 +76,7 @@ def describe_write_error(error: Exception) -> str:
             reason = f"[Errno {error.errno}] {reason}"
         return f"{reason} at {error.filename}" if error.filename else reason
     # delta-rs chains its causes on lines of their own ("↳ No space left on device (os error 28)")
-    lines = [re.sub(r"\x1b\[[0-9;]*m|^[\s↳]+", "", line).strip() for line in str(error).splitlines()]
+    lines = [re.sub(r"\x1b\[[0-9;]*m|↳", "", line).strip(" :") for line in str(error).splitlines()]
     lines = [line for line in lines if line]
     return ": ".join(lines) if lines else type(error).__name__
 
@@ -120,6 +120,7 @@ class Writer:
         self._buffer_bytes = 0
         self._resolve_owed = False  # starts were stored but pending/ not yet checked for their rows
         self._parked: set[str] = set()  # ids of the executions this writer parked rows of
+        self._tables_made = False
         self.totals = FlushReport()
         self.last_error: Exception | None = None
         self._rows: dict[str, list[dict]] = {"executions": [], "steps": []}
@@ -213,15 +214,16 @@ class Writer:
         if not earliest:
             return
         near = {d + dt.timedelta(days=k) for d in earliest.values() for k in (-1, 0, 1)}
-        stored = self.store.find_days_in(earliest, sorted(near))
-        hinted = {x: d for x in earliest.keys() - stored.keys() if (d := day_from_id(x)) and d not in near}
-        if hinted:
-            stored.update(self.store.find_days_in(hinted, sorted(set(hinted.values()))))
+        near |= {d for x in earliest if (d := day_from_id(x))}
+        stored = self.store.started_day(earliest, near)
         for execution_id, day in earliest.items():
             self._remember(execution_id, stored.get(execution_id, day))
 
     def _write_batch(self, batch: dict[str, list[dict]], report: FlushReport, done: list[dict]) -> None:
         """Store a batch; every row it has stored (or dropped on purpose) is appended to `done` as it goes."""
+        if not self._tables_made:
+            self.store.ensure_tables()
+            self._tables_made = True
         self._place_starts([r for r in batch["executions"] if r.get("started_at") is not None])
         unknown: dict[str, list[dict]] = {ds: [] for ds in batch}
         placed: dict[str, dict[dt.date, list[dict]]] = {ds: defaultdict(list) for ds in batch}

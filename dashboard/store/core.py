@@ -41,6 +41,8 @@ from .writes import is_compacted
 
 DEFAULT_RETENTION_DAYS = 30
 QUARANTINE_ATTEMPTS = 20  # files moved aside in one read at most
+HORIZON_SECONDS = 5.0  # how long a read of the retention horizon is used
+STARTED_CACHE_IDS = 1_000_000  # started ids a store keeps per file for writers (about 100 MB at most)
 # What the dashboard's change token follows: the tables whose changes it shows.
 SHOWN_TABLES = ("executions", "steps", "rollups", "token_rollups", "quarantined")
 Progress = Callable[[int], None]
@@ -130,6 +132,9 @@ class Store:
         self._con: duckdb.DuckDBPyConnection | None = None
         self._con_pid = 0
         self._con_lock = threading.Lock()
+        self._started: dict[str, frozenset[str]] = {}  # file -> ids started in it (started_day)
+        self._started_lock = threading.Lock()
+        self._horizon_read: tuple[float, dt.date | None] = (0.0, None)  # (when, what) horizon() last read
 
     def __repr__(self) -> str:
         return f"Store({self.location.uri!r})"
@@ -302,18 +307,26 @@ class Store:
         versions = [self.tables[name].version() for name in SHOWN_TABLES]
         return ".".join(map(str, versions)) if any(v >= 0 for v in versions) else ""
 
-    def horizon(self) -> dt.date | None:
-        """The oldest day retention keeps; events of older days are refused."""
+    def horizon(self, fresh: bool = False) -> dt.date | None:
+        """The oldest day retention keeps; events of older days are refused. Read again at most every
+        few seconds unless `fresh`: it moves once a day, and writers ask before every flush (and,
+        fresh, after it: see writes.py)."""
+        if not fresh and time.monotonic() - self._horizon_read[0] < HORIZON_SECONDS:
+            return self._horizon_read[1]
         data = self.location.read_bytes("_meta", "horizon")
         try:
-            return dt.date.fromisoformat(data.decode().strip()) if data else None
+            day = dt.date.fromisoformat(data.decode().strip()) if data else None
         except ValueError:
-            return None
+            day = None
+        self._horizon_read = (time.monotonic(), day)
+        return day
 
     def set_horizon(self, day: dt.date) -> None:
+        self._horizon_read = (0.0, None)
         old = self.horizon()
         if old is None or day > old:
             self.location.write_bytes(day.isoformat().encode(), "_meta", "horizon")
+            self._horizon_read = (time.monotonic(), day)
 
     def accepts_day(self, day: dt.date) -> bool:
         """Whether executions may start on this day: not before the retention horizon."""
@@ -358,6 +371,37 @@ class Store:
         rest = ids - found.keys()
         if rest:
             found.update(self._find_starts(rest, None))
+        return found
+
+    def started_day(self, ids: Iterable[str], days: Iterable[dt.date]) -> dict[str, dt.date]:
+        """The start day of those ids started in these days, from the started ids of each file, read
+        once per file (files never change): a writer asks this for the new starts of every flush, and
+        reads only the files written since it last looked (on object storage each read is requests)."""
+        ids = set(ids)
+        files = self.files("executions", days)
+        with self._started_lock:
+            missing = [f for f in files if f not in self._started]
+        if missing:
+            found = self.read(lambda: self._read_started(missing))
+            with self._started_lock:
+                self._started.update(found)
+                while sum(map(len, self._started.values())) > STARTED_CACHE_IDS and len(self._started) > 1:
+                    self._started.pop(next(iter(self._started)))
+        days_of: dict[str, dt.date] = {}
+        with self._started_lock:
+            for f in files:
+                held = self._started.get(f, frozenset())
+                for x in ids & held:
+                    day = day_of_file(f)
+                    days_of[x] = min(day, days_of.get(x, day))
+        return days_of
+
+    def _read_started(self, files: list[str]) -> dict[str, frozenset[str]]:
+        with self.cursor() as con:
+            rows = con.execute("SELECT filename, list(DISTINCT execution_id) FROM read_parquet($f, filename=true) "
+                               "WHERE started_at IS NOT NULL GROUP BY filename", {"f": files}).fetchall()
+        found = {f: frozenset() for f in files}
+        found.update({f: frozenset(ids) for f, ids in rows})
         return found
 
     def find_days_in(self, ids: Iterable[str], days: list[dt.date] | None) -> dict[str, dt.date]:
@@ -431,6 +475,12 @@ class Store:
 
     def merge_small_files(self, day: dt.date, **limits) -> int:
         return self.read(lambda: compaction.merge_small_files(self, day, **limits))
+
+    def ensure_tables(self) -> None:
+        """Create every table that does not exist yet: a reader then never pays for looking for one
+        that is not there (on object storage that is a request per look)."""
+        for table in self.tables.values():
+            table.ensure()
 
     def vacuum(self) -> None:
         """Delete the files that commits removed (replaced by compaction, deleted, dropped), now."""

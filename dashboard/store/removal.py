@@ -122,14 +122,19 @@ def apply_retention(store: Store, days: int, today: dt.date | None, progress: Pr
     pending.expire(store, cutoff)
     expired = [d for d in store.all_days() if d < cutoff]
     for day in expired:
-        if not (_may_have_running(store, day) and _keep_running(store, day)):
-            drop_day(store, day)
+        expire_day(store, day)
         if progress:
             progress(1)
     if expired:
         store.vacuum()
         store.clean_logs()
     return expired
+
+
+def expire_day(store: Store, day: dt.date) -> None:
+    """A day past retention: its running executions (with their steps) stay, everything else goes."""
+    if not (_may_have_running(store, day) and _keep_running(store, day)):
+        drop_day(store, day)
 
 
 def drop_day(store: Store, day: dt.date) -> None:

@@ -47,6 +47,7 @@ from .location import Location
 log = logging.getLogger(__name__)
 
 DAY = pa.field("day", pa.date32())
+REMOTE_FRESH_SECONDS = 0.25  # on object storage, reads within this share one look at a table's log
 COMMIT_ATTEMPTS = 30  # commits racing deletes elsewhere in the table: tried again at the newer version
 ROW_GROUP_ROWS = 4096  # small row groups: a detail lookup decompresses one group, not a day
 
@@ -163,6 +164,7 @@ class Table:
         self._delta: DeltaTable | None = None
         self._pid = os.getpid()
         self._snapshot = EMPTY
+        self._looked = 0.0  # monotonic time of the last look at the log
         self._lock = threading.RLock()
 
     def __repr__(self) -> str:
@@ -170,8 +172,12 @@ class Table:
 
     # -- reading ------------------------------------------------------------------------
 
-    def _table(self, refresh: bool = True) -> DeltaTable | None:
-        """The DeltaTable at its newest version (None while the table does not exist). Call under the lock."""
+    def _table(self, refresh: bool = True, fresh: bool = False) -> DeltaTable | None:
+        """The DeltaTable at its newest version (None while the table does not exist). Call under the lock.
+
+        On object storage a look at the log is a request: one a table within REMOTE_FRESH_SECONDS
+        serves every read of that moment; `fresh=True` looks anyway (a commit, a writer's check after
+        its commit). On disk it always looks (a directory listing, under a millisecond)."""
         if self._pid != os.getpid():
             # delta-rs's runtime cannot be used in a forked child of a process that used it: use spawn
             raise RuntimeError("a flowlogs store cannot be used in a forked child process; "
@@ -182,7 +188,8 @@ class Table:
             except TableNotFoundError:
                 return None
             return self._delta
-        if refresh:
+        if refresh and (fresh or self.location.is_local or time.monotonic() - self._looked > REMOTE_FRESH_SECONDS):
+            self._looked = time.monotonic()
             try:
                 self._delta.update_incremental()
             except Exception as exc:  # log entries cleaned up past our version: start from the checkpoint
@@ -216,13 +223,18 @@ class Table:
             files.sort()
         return Snapshot(version, by_day, size_of)
 
-    def version(self) -> int:
+    def version(self, fresh: bool = False) -> int:
         """The newest version, -1 while the table does not exist."""
         with self._lock:
-            table = self._table()
+            table = self._table(fresh=fresh)
             return -1 if table is None else table.version()
 
     # -- writing ------------------------------------------------------------------------
+
+    def ensure(self) -> None:
+        """Create the table if nobody has; a concurrent creator is fine."""
+        with self._lock:
+            self._ensure()
 
     def _ensure(self) -> None:
         """Create the table if nobody has (call under the lock); a concurrent creator is fine."""
@@ -255,13 +267,16 @@ class Table:
 
     def _write_file(self, rows: pa.Table, day: dt.date) -> NewFile:
         uri = self.new_file_uri(day, "part", str(uuid_utils.uuid7()))
-        where = uri if self.location.is_local else self.location.fs.open(uri, "wb")
-        try:
-            pq.write_table(rows, where, compression="zstd", compression_level=3, row_group_size=ROW_GROUP_ROWS)
-        finally:
-            if not self.location.is_local:
-                where.close()
-        return NewFile(uri, day, self.location.size(uri), rows.num_rows, arrow_stats(rows, self.spec.stats))
+        if self.location.is_local:
+            pq.write_table(rows, uri, compression="zstd", compression_level=3, row_group_size=ROW_GROUP_ROWS)
+            size = self.location.size(uri)
+        else:  # encoded in memory, then one PUT (a flush's file is small)
+            sink = pa.BufferOutputStream()
+            pq.write_table(rows, sink, compression="zstd", compression_level=3, row_group_size=ROW_GROUP_ROWS)
+            data = sink.getvalue().to_pybytes()
+            self.location.fs.pipe_file(uri, data)
+            size = len(data)
+        return NewFile(uri, day, size, rows.num_rows, arrow_stats(rows, self.spec.stats))
 
     def new_file_uri(self, day: dt.date, prefix: str, name: str) -> str:
         """Where a file of ours goes: inside the day's folder, named so that readers can tell its kind."""
@@ -305,13 +320,14 @@ class Table:
         with self._lock:
             self._ensure()
             for _ in range(COMMIT_ATTEMPTS):
-                table = self._table()
+                table = self._table(fresh=True)
                 if wanted and not wanted <= set(self._current(table).sizes):
                     raise RewriteConflict(f"{self.uri}: a file to replace was replaced meanwhile")
                 try:
                     table.create_write_transaction(actions, mode="append", schema=self.spec.arrow_schema,
                                                    partition_by=["day"],
                                                    commit_properties=CommitProperties(max_commit_retries=50))
+                    self._looked = 0.0  # the next read looks again: it must see this commit
                     return
                 except CommitFailedError as exc:
                     log.debug("commit to %s raced another: %s", self.uri, str(exc).splitlines()[0])
@@ -327,11 +343,13 @@ class Table:
         """Delete the files that commits removed, now (lite vacuum: files not yet committed are left alone)."""
         with self._lock:
             for _ in range(COMMIT_ATTEMPTS):
-                table = self._table()
+                table = self._table(fresh=True)
                 if table is None:
                     return []
                 try:
-                    return table.vacuum(retention_hours=0, dry_run=False, enforce_retention_duration=False)
+                    removed = table.vacuum(retention_hours=0, dry_run=False, enforce_retention_duration=False)
+                    self._looked = 0.0
+                    return removed
                 except CommitFailedError:  # its log entry raced another commit: the files are still to go
                     continue
             raise RewriteConflict(f"{self.uri}: vacuum kept losing races; the removed files go next time")

@@ -44,7 +44,7 @@ def write_rows(store: Store, dataset: str, by_day: dict[dt.date, pa.Table]) -> d
     """Append rows to their days in one commit. Returns the rows stored per day, None for a day
     retention has dropped (its rows refused)."""
     deletions = store.tables["deletions"]
-    deletions_before = deletions.version()
+    deletions_before = deletions.version(fresh=True)
     horizon = store.horizon()
     stored: dict[dt.date, int | None] = {}
     kept = []
@@ -64,9 +64,21 @@ def write_rows(store: Store, dataset: str, by_day: dict[dt.date, pa.Table]) -> d
             kept.append(table.append_column("day", pa.array([day] * table.num_rows, pa.date32())))
     if kept:
         store.tables[dataset].append(pa.concat_tables(kept))
-        if deletions.version() != deletions_before:
+        if deletions.version(fresh=True) != deletions_before:
             _remove_late_deleted(store, kept)
+        _expire_if_retention_passed(store, horizon, {t.column("day")[0].as_py() for t in kept})
     return stored
+
+
+def _expire_if_retention_passed(store: Store, horizon: dt.date | None, days: set[dt.date]) -> None:
+    """Retention moved past a day while these rows were on their way to it: do to the day what
+    retention does (keep its running executions, drop the rest), as the writer's own last step."""
+    from .removal import expire_day
+
+    now = store.horizon(fresh=True)
+    for day in sorted(days):
+        if now is not None and day < now and (horizon is None or day >= horizon):
+            expire_day(store, day)
 
 
 def _remove_late_deleted(store: Store, written: list[pa.Table]) -> None:
