@@ -171,7 +171,7 @@ class Collector:
                 report = buffer_lines(batch.lines, self.writer, horizon=horizon)
                 answers[batch.key] = Answer(200, {
                     "accepted": report.accepted, "rejected": [_rejection(r) for r in report.rejected],
-                    "truncated": report.truncated})
+                    "truncated": report.truncated, "replayed": False})
         traced = [b for b in fresh if b.kind == "traces"]
         if traced:
             answers.update(self._buffer_traces(traced, horizon))
@@ -192,7 +192,7 @@ class Collector:
         for i, batch in enumerate(traced):
             refused = {r["span"] for r in rejected[i]}
             answers[batch.key] = Answer(200, {"accepted": len({s.span_id for s in batch.spans} - refused),
-                                              "rejected": rejected[i]})
+                                              "rejected": rejected[i], "replayed": False})
         return answers
 
     def _record(self, fresh: list[Batch], answers: dict[str, Answer]) -> None:
