@@ -214,3 +214,32 @@ def test_idempotency_keys_of_two_engines_never_meet(tmp_path):
         answer = post(f"{service.url}/v1/events", jsonl(execution("b")), other, Idempotency_Key="1")
         assert answer.status_code == 200 and answer.json()["accepted"] == 4
         assert logs.queries.tab_counts()["all"] == 2
+
+
+@pytest.mark.slow
+def test_flowlogs_serve_collect_takes_events_beside_the_dashboard(tmp_path, subprocess_env):
+    root = str(tmp_path / "logs")
+    key = IngestKeys(open_logs(root).store).add("engine-1")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen([str(FLOWLOGS), "serve", "--data", root, "--port", str(port), "--collect"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=subprocess_env)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if requests.get(f"{url}/v1/openapi.json", timeout=5).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            assert server.poll() is None and time.monotonic() < deadline, "flowlogs serve --collect did not start"
+            time.sleep(0.3)
+        assert post(f"{url}/v1/events", jsonl(execution("run-1")), None).status_code == 401
+        assert post(f"{url}/v1/events", jsonl(execution("run-1")), key).json()["accepted"] == 4
+        assert requests.get(f"{url}/", timeout=30).status_code == 200  # the dashboard still answers
+    finally:
+        server.terminate()
+        server.wait(60)
+    assert open_logs(root).queries.tab_counts()["all"] == 1
