@@ -28,7 +28,7 @@ from .receipts import WINDOW_HOURS, Receipts
 
 log = logging.getLogger(__name__)
 
-TIDY_INTERVAL = 60.0  # seconds between tidyings of the receipts (expiry, merging their small files)
+TIDY_INTERVAL = 5.0  # seconds between tidyings of the receipts (expiry, merging their small files): a file a round
 STOP_SECONDS = 30.0  # requests in flight get this long to be answered when the collector stops
 
 
