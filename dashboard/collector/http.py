@@ -76,6 +76,7 @@ class _BatchHandler(RequestHandler):
         self.sender: str | None = None
         self.body = bytearray()
         self.admitted = False
+        self.submitted = False
 
     def check_xsrf_cookie(self) -> None:  # a key, not a cookie, authorises: no cross-site form can hold one
         pass
@@ -138,7 +139,11 @@ class _BatchHandler(RequestHandler):
             return self._refuse(400, f"the body is not valid gzip ({exc})")
         except otlp.OtlpError as exc:
             return self._refuse(400, str(exc))
-        answer = await asyncio.wrap_future(self.collector.submit(batch))
+        self.submitted = True
+        try:
+            answer = await asyncio.wrap_future(self.collector.submit(batch))
+        finally:
+            self._release()  # its place in the queue is free once it is answered, not when the client leaves
         self._respond(answer)
 
     def _decoded(self) -> bytes:
@@ -167,7 +172,8 @@ class _BatchHandler(RequestHandler):
         self._release()
 
     def on_connection_close(self) -> None:  # a client gone mid-body, or one too slow (read timeout)
-        self._release()
+        if not self.submitted:  # a batch handed over keeps its place until it is stored
+            self._release()
 
     def _release(self) -> None:
         if self.admitted:
