@@ -7,7 +7,11 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import re
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from collecting import post, running_collector
@@ -188,3 +192,19 @@ def test_protobuf_answers_are_protobuf_with_partial_success(collector):
     assert answer.status_code == 200 and answer.headers["Content-Type"] == "application/x-protobuf"
     response = ExportTraceServiceResponse.FromString(answer.content)
     assert response.partial_success.rejected_spans == 2
+
+
+def test_the_python_example_of_docs_collector_md_runs_against_a_collector(collector, subprocess_env):
+    service, logs, key = collector
+    page = (Path(__file__).resolve().parents[1] / "docs" / "collector.md").read_text(encoding="utf-8")
+    (example,) = re.findall(r"^```python\n(.*?)^```", page, flags=re.M | re.S)
+    env = {**subprocess_env, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": f"{service.url}/v1/traces",
+           "OTEL_EXPORTER_OTLP_TRACES_HEADERS": f"Authorization=Bearer%20{key}"}
+    ran = subprocess.run([sys.executable, "-c", example], env=env, capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    (execution_id,) = logs.queries.executions(limit=5).execution_id
+    execution = logs.queries.execution(execution_id)
+    assert (execution["flow_name"], execution["trigger_phone"], execution["status"]) == (
+        "Support auto-reply", "+4915112345678", "completed")
+    assert [(s["node_name"], s["model"], s["prompt_tokens"]) for s in execution["steps"]] == [
+        ("Support auto-reply", None, None), ("chat gpt-4o-mini", "gpt-4o-mini", 412)]
