@@ -653,7 +653,10 @@ def serve(data: DataDir = DEFAULT_DATA,
           mask_phones: Annotated[bool, typer.Option(
               envvar="FLOWLOGS_MASK_PHONES", help="Show phone numbers as +49 151 ••• 678 to everyone.")] = False,
           hide_ai_text: Annotated[bool, typer.Option(
-              envvar="FLOWLOGS_HIDE_AI_TEXT", help="Hide AI prompts and replies from viewers.")] = False):
+              envvar="FLOWLOGS_HIDE_AI_TEXT", help="Hide AI prompts and replies from viewers.")] = False,
+          collect: Annotated[bool, typer.Option(
+              help="Also take events at /v1/events and /v1/traces, as flowlogs collect does (ingest keys).")]
+          = False):
     """Serve the Execution Logs dashboard."""
     from .auth import AccessConfig, AccessError, check_listen
     from .server import serve as serve_dashboard
@@ -671,8 +674,10 @@ def serve(data: DataDir = DEFAULT_DATA,
     err.print(f"serving {escape(str(data))} at http://{address}:{port}/ ({escape(how)}; Ctrl+C to stop)")
     serve_dashboard(_logs(data, prices), port=port, address=address, show=show, retention_days=retention_days,
                     retention_interval=retention_interval, live_demo=live_demo, access=access,
-                    allow_origins=tuple(allow_origin or ()))
+                    allow_origins=tuple(allow_origin or ()), collect=collect)
 
+
+from . import cli_collect  # noqa: E402, F401  (flowlogs collect, flowlogs keys: registered on `app`)
 
 if __name__ == "__main__":
     app()

@@ -111,8 +111,22 @@ def ingest_lines(lines: Iterable[bytes | str | OversizedLine], writer: Writer,
     Payload fields over the writer's `max_field_bytes` are stored cut; lines over `max_line_bytes`
     (default: `default_line_limit` of the writer's field limit) are rejected.
     """
+    report = buffer_lines(lines, writer, progress, max_line_bytes=max_line_bytes)
+    writer.flush()
+    report.written = writer.totals
+    report.waiting = writer.still_waiting()
+    return report
+
+
+def buffer_lines(lines: Iterable[bytes | str | OversizedLine], writer: Writer,
+                 progress: Callable[[int], None] | None = None, *,
+                 max_line_bytes: int | None = None, horizon: dt.date | None | bool = False) -> IngestReport:
+    """`ingest_lines` without its flush: the accepted events are in the writer's buffer, not yet
+    acknowledged. The collector validates several batches this way, then flushes them once, and
+    reads the retention horizon once for them all (`horizon`; False: read it here)."""
     report = IngestReport()
-    horizon = writer.store.horizon()
+    if horizon is False:
+        horizon = writer.store.horizon()
     line_limit = max_line_bytes or default_line_limit(writer.max_field_bytes)
     order = _StartBeforeFinish(writer, report)
     for number, line in enumerate(lines, start=1):
@@ -135,9 +149,6 @@ def ingest_lines(lines: Iterable[bytes | str | OversizedLine], writer: Writer,
         if order.admit(number, event):
             _write(writer, report, event)
     order.check_held()
-    writer.flush()
-    report.written = writer.totals
-    report.waiting = writer.still_waiting()
     return report
 
 

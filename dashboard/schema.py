@@ -647,6 +647,17 @@ SIGNOUT_ROW = pa.schema([("user", pa.string()), ("at", TS)])
 # Data files readers could not use, moved aside (store.quarantine).
 QUARANTINE_ROW = pa.schema([("at", TS), ("file", pa.string()), ("moved_to", pa.string()), ("reason", pa.string())])
 
+# Ingest keys of the collector (dashboard/collector/keys.py): each row adds or revokes one key, kept as
+# the SHA-256 of the key (never the key itself). A key is valid while it was added and not revoked.
+INGEST_KEY_ROW = pa.schema([("name", pa.string()), ("key_hash", pa.string()), ("action", pa.string()),
+                            ("at", TS), ("by", pa.string())])
+
+# Batches the collector stored (dashboard/collector/receipts.py): a retry of a known batch is answered
+# from here without writing. `batch` is the SHA-256 of the ingest key's name and the batch's
+# Idempotency-Key (or of its body), `answer` the JSON answer it got.
+RECEIPT_ROW = pa.schema([("batch", pa.string()), ("body_sha256", pa.string()), ("at", TS),
+                         ("answer", pa.string())])
+
 
 def _json_text(raw: Raw | None) -> str | None:
     text = None if raw is None else bytes(raw).decode()

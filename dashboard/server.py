@@ -61,7 +61,8 @@ def _stop_on_sigterm() -> None:
 def serve(logs: Logs, *, port: int = 5006, address: str = "127.0.0.1", show: bool = False,
           retention_days: int = DEFAULT_RETENTION_DAYS, retention_interval: float = 86400,
           live_demo: bool = False, compact_interval: float | None = 300,
-          access: AccessConfig | None = None, allow_origins: list[str] | tuple[str, ...] = ()) -> None:
+          access: AccessConfig | None = None, allow_origins: list[str] | tuple[str, ...] = (),
+          collect: bool = False) -> None:
     """Serve the Execution Logs page until interrupted (blocking).
 
     `compact_interval` (seconds, None for never) compacts days that collected many small
@@ -69,6 +70,7 @@ def serve(logs: Logs, *, port: int = 5006, address: str = "127.0.0.1", show: boo
     `access` turns on Panel's sign-in (basic auth or OAuth) and the roles and privacy
     options (dashboard/auth.py); without it only a loopback address is served (AccessError).
     `allow_origins`: other host[:port] names the browser may reach the server by (a reverse proxy, the LAN name).
+    `collect`: also serve the collector's endpoints (/v1/events, /v1/traces; dashboard/collector/).
     """
     access = (access or AccessConfig()).validate()
     check_listen(address, access)  # before anything starts: nothing is served beyond loopback without sign-in
@@ -82,6 +84,13 @@ def serve(logs: Logs, *, port: int = 5006, address: str = "127.0.0.1", show: boo
         demo = threading.Thread(target=_run_demo, args=(logs, stop), name="flowlogs-demo", daemon=True)
         demo.start()
     source = shared_source(logs)
+    collector, patterns = None, []
+    if collect:
+        from .collector import Options, routes, start_collecting
+
+        options = Options()
+        collector, keys = start_collecting(logs.store, options, stop)
+        patterns = routes(collector, keys, options.limits)
     # the token page's table: loaded up front, or a session opened before it (a health check) leaves
     # the next sessions without its JavaScript, and their page never loads
     pn.extension("tabulator", notifications=False)
@@ -96,9 +105,12 @@ def serve(logs: Logs, *, port: int = 5006, address: str = "127.0.0.1", show: boo
             threaded=False,
             title="Execution Logs · flowlogs",
             websocket_origin=sorted({f"{address}:{port}", f"localhost:{port}", f"127.0.0.1:{port}", *allow_origins}),
+            extra_patterns=patterns,
             **access.panel_options(),
         )
     finally:
+        if collector is not None:
+            collector.stop()  # the batches handed over are stored before the process ends
         stop.set()
         if demo is not None:  # a daemon thread dies with the process: let it cancel and flush first
             demo.join(DEMO_STOP_SECONDS)

@@ -27,3 +27,11 @@ def test_generated_history_is_reproducible(tmp_path):
     assert a.tab_counts() == b.tab_counts() and a.tab_counts()["all"] == 600
     assert a.token_usage("model").equals(b.token_usage("model"))
     assert len(a.token_usage("day")) == 3
+
+
+def test_collector_load_runs_end_to_end_at_tiny_scale(tmp_path):
+    from benchmarks import collector_load
+
+    result = collector_load.run(str(tmp_path / "logs"), clients=2, rate=200, duration=2, batch=32)
+    assert result["events_acknowledged"] > 0 and result["errors"] == {}
+    assert result["lost_executions"] == result["lost_steps"] == result["doubled_rows"] == 0

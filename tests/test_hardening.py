@@ -490,7 +490,7 @@ HOSTILE_NAMES = ["../../x", "/etc/passwd", "a/b", "..", ".", "C:\\x", "a\x00b", 
                  "~root/.ssh", "%2e%2e%2f", "\\\\server\\share", "con", " ", "ids/../../../../tmp/evil"]
 
 TABLES = (r"(executions|steps|deletions|rollups|token_rollups|pending_executions|pending_steps|audit|quarantined"
-          r"|signouts)")
+          r"|signouts|ingest_keys|receipts)")
 DATA_LAYOUT = re.compile(
     rf"(quarantine(/|$))?({TABLES}(/day=\d{{4}}-\d{{2}}-\d{{2}}"
     r"(/(part|compact)-([0-9a-f]{16}-)?[0-9a-f-]{36}\.parquet)?)?)?"

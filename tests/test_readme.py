@@ -37,6 +37,7 @@ SKIPPED = {
     "make notebooks": "installs, then serves Jupyter until Ctrl+C; the papermill line is run here",
     "export": "sets the cookie secret of the `flowlogs serve` lines, which are skipped",
     "flowlogs serve": "serves until Ctrl+C: the browser tests serve the same way (tests/browser/conftest.py)",
+    "flowlogs collect": "serves until stopped: tests/test_collector.py runs it as a process and posts to it",
     "--live": "produces executions until stopped: tests/test_demo_live.py runs it and stops it with signals",
 }
 
@@ -164,7 +165,7 @@ def test_every_flowlogs_command_of_the_readme_runs_on_demo_data(workdir):
     listed = subprocess.run([str(BIN / "flowlogs"), "--help"], capture_output=True, text=True, timeout=60,
                             env={**os.environ, "COLUMNS": "200"}).stdout
     commands_of_cli = set(re.findall(r"^│ (\w[\w-]*) ", listed, flags=re.M))
-    assert commands_of_cli - ran == {"serve"}
+    assert commands_of_cli - ran == {"serve", "collect"}
 
 
 def test_the_readme_papermill_command_runs(workdir):

@@ -36,7 +36,9 @@ from ..schema import (
     AUDIT_ROW,
     DELETION_ROW,
     EXECUTION_ROW,
+    INGEST_KEY_ROW,
     QUARANTINE_ROW,
+    RECEIPT_ROW,
     ROLLUP_ROW,
     SIGNOUT_ROW,
     STEP_ROW,
@@ -91,6 +93,8 @@ SPECS = {spec.name: spec for spec in (
     TableSpec("audit", AUDIT_ROW, ("at",)),
     TableSpec("quarantined", QUARANTINE_ROW, ("at",)),
     TableSpec("signouts", SIGNOUT_ROW, ("at",)),
+    TableSpec("ingest_keys", INGEST_KEY_ROW, ("at",)),  # the collector's keys, hashed: never dropped by retention
+    TableSpec("receipts", RECEIPT_ROW, ("at",)),  # batches the collector stored; dropped after a few days
 )}
 
 
