@@ -2,6 +2,7 @@
 mid-file with the footer intact) is moved to quarantine/ and reported, every other execution stays
 visible, and no command fails on it; a file no table lists (foreign, a directory) is never read."""
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -14,6 +15,8 @@ from dashboard.demo import generate_history
 from dashboard.queries import LogQueries
 from dashboard.store import Store
 
+NOON = dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)
+
 
 def flowlogs(*args, root):
     result = subprocess.run([sys.executable, "-m", "dashboard.cli", *args, "--data", str(root)], capture_output=True,
@@ -25,15 +28,17 @@ def flowlogs(*args, root):
 def history(tmp_path, days=3) -> tuple[Path, Store]:
     root = tmp_path / "logs"
     store = Store(root)
-    generate_history(store, days=days, per_day=20, seed=4)
+    generate_history(store, days=days, per_day=20, seed=4, now=NOON)  # whole days, whatever the hour
     store.compact()
     return root, store
 
 
 def flip_middle(path: str) -> None:
-    """Flip bytes in the middle of a file: its footer (schema, row groups) still reads."""
+    """Flip bytes in the middle of a file's data pages: its footer (schema, row groups) still reads."""
     data = bytearray(Path(path).read_bytes())
-    start, end = len(data) // 4, len(data) // 4 + len(data) // 10  # well before the footer at the end
+    footer = int.from_bytes(data[-8:-4], "little")  # the footer's length, before the closing "PAR1"
+    pages_end = len(data) - 8 - footer
+    start, end = 4 + pages_end // 4, 4 + pages_end // 2
     data[start:end] = bytes(b ^ 0xFF for b in data[start:end])
     Path(path).write_bytes(bytes(data))
     pq.ParquetFile(path)  # the footer is intact

@@ -339,7 +339,7 @@ StoreMachine.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 StoreMachineOnS3.TestCase.settings = settings(  # each commit is an HTTP round trip or three: fewer examples
-    max_examples=5, stateful_step_count=20, deadline=None,
+    max_examples=4, stateful_step_count=20, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 TestStoreAgainstModel = StoreMachine.TestCase
