@@ -34,7 +34,6 @@ model or tokens.
 
 from __future__ import annotations
 
-import inspect
 import json
 import re
 from dataclasses import dataclass
@@ -246,27 +245,80 @@ def ai_texts(steps: list[dict]) -> tuple[str, ...]:
 
 
 class RedactedSource:
-    """The page's data source seen through one session's `Privacy`: whatever a method returns
-    (rows, an execution, a page of search results) is redacted before a component gets it.
+    """The page's data source seen through one session's `Privacy`: every method that returns log
+    data (rows, an execution, a page of search results) redacts it before a component gets it.
 
-    Everything else (the store, the change token) passes through unchanged."""
+    An explicit interface, the LogSource's public one: nothing else of the source (its store, its
+    queries, its cache) can be reached through it, so nothing unredacted can leak by a new name."""
 
-    def __init__(self, source: Any, privacy: Privacy):
+    def __init__(self, source, privacy: Privacy):
         self._source = source
         self.privacy = privacy
 
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._source, name)
-        if name.startswith("_") or not callable(attribute) or name in ("change_token", "live_token", "refresh_gap"):
-            return attribute
-        redact = self.privacy.redact
-        if inspect.iscoroutinefunction(attribute):
-            async def call_async(*args, **kwargs):
-                return redact(await attribute(*args, **kwargs))
+    # -- no private text: tokens, counts, ids, names -----------------------------------------
 
-            return call_async
+    def change_token(self) -> str:
+        return self._source.change_token()
 
-        def call(*args, **kwargs):
-            return redact(attribute(*args, **kwargs))
+    def live_token(self) -> str:
+        return self._source.live_token()
 
-        return call
+    def refresh_gap(self) -> float:
+        return self._source.refresh_gap()
+
+    def shown(self, seconds: float) -> None:
+        self._source.shown(seconds)
+
+    def prefetch(self, tab: str, execution_id: str | None = None, scope=None) -> None:
+        """Warms the shared cache; what a session reads from it comes through the methods below."""
+        if scope is None:
+            self._source.prefetch(tab, execution_id)
+        else:
+            self._source.prefetch(tab, execution_id, scope)
+
+    def token_usage_detail(self, since, until):
+        return self._source.token_usage_detail(since, until)
+
+    def last_success_id(self, record: dict) -> str | None:
+        return self._source.last_success_id(record)
+
+    async def tab_counts(self, *args, **kwargs) -> dict[str, int]:
+        return await self._source.tab_counts(*args, **kwargs)
+
+    def tab_counts_now(self, *args, **kwargs) -> dict[str, int]:
+        return self._source.tab_counts_now(*args, **kwargs)
+
+    async def deletable_count(self) -> tuple[int, int]:
+        return await self._source.deletable_count()
+
+    async def delete_execution(self, execution_id: str) -> None:
+        await self._source.delete_execution(execution_id)
+
+    async def clear_all(self, progress=None) -> int:
+        return await self._source.clear_all(progress)
+
+    # -- log data: redacted ------------------------------------------------------------------
+
+    async def flow_groups(self, *args, **kwargs) -> list[dict]:
+        return self.privacy.redact(await self._source.flow_groups(*args, **kwargs))
+
+    def flow_groups_now(self, *args, **kwargs) -> list[dict]:
+        return self.privacy.redact(self._source.flow_groups_now(*args, **kwargs))
+
+    async def executions_page(self, *args, **kwargs) -> tuple[list[dict], bool]:
+        return self.privacy.redact(await self._source.executions_page(*args, **kwargs))
+
+    def executions_page_now(self, *args, **kwargs) -> tuple[list[dict], bool]:
+        return self.privacy.redact(self._source.executions_page_now(*args, **kwargs))
+
+    async def failure_causes(self, *args, **kwargs) -> list[dict]:
+        return self.privacy.redact(await self._source.failure_causes(*args, **kwargs))
+
+    def failure_causes_now(self, *args, **kwargs) -> list[dict]:
+        return self.privacy.redact(self._source.failure_causes_now(*args, **kwargs))
+
+    async def execution(self, execution_id: str) -> dict | None:
+        return self.privacy.redact(await self._source.execution(execution_id))
+
+    def execution_now(self, execution_id: str) -> dict | None:
+        return self.privacy.redact(self._source.execution_now(execution_id))

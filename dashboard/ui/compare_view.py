@@ -20,7 +20,7 @@ import panel as pn
 import param
 from panel.custom import JSComponent
 
-from ..compare import MISSING, Comparison, FieldChange, StepDiff, can_compare, compare, last_success
+from ..compare import MISSING, Comparison, FieldChange, StepDiff, can_compare, compare
 from ..schema import UnreadableJson
 from .format import epoch_ms, plain
 from .loader import Loader
@@ -102,11 +102,11 @@ def comparison_for(source: LogSource, record: dict) -> dict | None:
     Runs in a worker thread: two queries, the list of the flow's earlier completed runs and
     the baseline's record (through the source's cache, shared by sessions until the data changes).
     """
-    found = last_success(source.queries, record)
+    found = source.last_success_id(record)
     if found is None:
         return None
-    # through the source, never `found` itself: a viewer's source redacts what it returns, the raw queries do not
-    baseline = source.execution_now(str(found["execution_id"]))
+    # the record through the source: a viewer's source redacts what it returns
+    baseline = source.execution_now(found)
     return None if baseline is None else comparison_item(compare(record, baseline))
 
 

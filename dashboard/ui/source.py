@@ -215,6 +215,21 @@ class LogSource:
     async def execution(self, execution_id: str) -> dict | None:
         return await self._cached_async(*self._execution(execution_id))
 
+    # -- what has no private text: names, counts and ids ------------------------------------
+
+    def token_usage_detail(self, since, until):
+        """Tokens by day, flow, node and model of a range (the Token usage page), cached like the rest."""
+        from ..reports import usage_detail  # reports import hvplot lazily; only this page needs them
+
+        return self._cached(("token_usage", since, until), lambda: usage_detail(self.queries, since, until))
+
+    def last_success_id(self, record: dict) -> str | None:
+        """The id of the flow's last successful execution before `record` (for the comparison view)."""
+        from ..compare import last_success
+
+        found = last_success(self.queries, record)
+        return None if found is None else str(found["execution_id"])
+
     # -- changes -----------------------------------------------------------------------
 
     async def deletable_count(self) -> tuple[int, int]:

@@ -30,7 +30,7 @@ from bokeh.models.widgets.tables import NumberFormatter
 from panel.io.model import JSCode
 
 from ..prices import PriceFile, PriceFileError, Prices, format_money
-from ..reports import UNKNOWN_PRICE, TokenReport, shown_models, usage_detail
+from ..reports import UNKNOWN_PRICE, TokenReport, shown_models
 from .loader import Loader
 from .range_picker import RangePicker
 from .source import LogSource
@@ -194,9 +194,8 @@ class TokenPage(pn.viewable.Viewer):
 
     def compute(self, since: dt.datetime | None, until: dt.datetime | None, by: str) -> TokenView:
         """The page's numbers for a range: TokenReport over the (cached) usage of the range."""
-        queries = self.source.queries
         # cached per change token and range: sessions looking at the same range share one query
-        detail = self.source._cached(("token_usage", since, until), lambda: usage_detail(queries, since, until))
+        detail = self.source.token_usage_detail(since, until)
         try:
             prices, error = self.prices.load(), ""
         except PriceFileError as exc:
