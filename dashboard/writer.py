@@ -42,7 +42,7 @@ from .schema import (
     event_row,
     limit_payload,
 )
-from .store import Store, StoreError, day_from_id, utcnow
+from .store import Store, StoreError, utcnow
 
 # What a failed write raises: the OS (full disk, read-only folder), delta-rs, DuckDB writing a file.
 WRITE_ERRORS = (OSError, DeltaError, duckdb.IOException)
@@ -204,8 +204,8 @@ class Writer:
     def _place_starts(self, starts: list[dict]) -> None:
         """The day of each execution starting in this batch: the day it is stored under already, if it
         is (a start sent again, maybe with another time across midnight), else the day of its earliest
-        start here. Stored starts are looked for in the start's day, the days beside it and the day a
-        UUIDv7 id names: one execution id is one execution, whatever day its events name."""
+        start here. Stored starts are looked for in the start's day and the days beside it: one
+        execution id is one execution, whatever day its events name."""
         earliest: dict[str, dt.date] = {}
         for row in starts:
             if row["execution_id"] not in self._days:
@@ -214,16 +214,15 @@ class Writer:
         if not earliest:
             return
         near = {d + dt.timedelta(days=k) for d in earliest.values() for k in (-1, 0, 1)}
-        near |= {d for x in earliest if (d := day_from_id(x))}
         stored = self.store.started_day(earliest, near)
         for execution_id, day in earliest.items():
             self._remember(execution_id, stored.get(execution_id, day))
 
     def _write_batch(self, batch: dict[str, list[dict]], report: FlushReport, done: list[dict]) -> None:
         """Store a batch; every row it has stored (or dropped on purpose) is appended to `done` as it goes."""
-        if not self._tables_made:
-            self.store.ensure_tables()
-            self._tables_made = True
+        if not self._tables_made and not self.store.location.is_local:
+            self.store.ensure_tables()  # on object storage a look for a table not yet there is a request
+        self._tables_made = True
         self._place_starts([r for r in batch["executions"] if r.get("started_at") is not None])
         unknown: dict[str, list[dict]] = {ds: [] for ds in batch}
         placed: dict[str, dict[dt.date, list[dict]]] = {ds: defaultdict(list) for ds in batch}

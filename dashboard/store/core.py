@@ -30,6 +30,7 @@ from contextlib import contextmanager
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import uuid_utils
 
 from ..schema import EXECUTION_ROW, ExecutionStatus
@@ -395,6 +396,14 @@ class Store:
                     day = day_of_file(f)
                     days_of[x] = min(day, days_of.get(x, day))
         return days_of
+
+    def note_started(self, files: Iterable[NewFile], rows: pa.Table) -> None:
+        """What a file this process just wrote holds, for `started_day`: it need not be read back."""
+        started = rows.filter(pc.is_valid(rows["started_at"]))
+        for f in files:
+            ids = started.filter(pc.equal(started["day"], pa.scalar(f.day, pa.date32())))["execution_id"]
+            with self._started_lock:
+                self._started[f.uri] = frozenset(ids.to_pylist())
 
     def _read_started(self, files: list[str]) -> dict[str, frozenset[str]]:
         with self.cursor() as con:

@@ -63,7 +63,10 @@ def write_rows(store: Store, dataset: str, by_day: dict[dt.date, pa.Table]) -> d
         if table.num_rows:
             kept.append(table.append_column("day", pa.array([day] * table.num_rows, pa.date32())))
     if kept:
-        store.tables[dataset].append(pa.concat_tables(kept))
+        rows = pa.concat_tables(kept)
+        added = store.tables[dataset].append(rows)
+        if dataset == "executions":
+            store.note_started(added, rows)
         if deletions.version(fresh=True) != deletions_before:
             _remove_late_deleted(store, kept)
         _expire_if_retention_passed(store, horizon, {t.column("day")[0].as_py() for t in kept})
