@@ -204,8 +204,10 @@ class Writer:
     def _place_starts(self, starts: list[dict]) -> None:
         """The day of each execution starting in this batch: the day it is stored under already, if it
         is (a start sent again, maybe with another time across midnight), else the day of its earliest
-        start here. Stored starts are looked for in the start's day and the days beside it: one
-        execution id is one execution, whatever day its events name."""
+        start here. Stored starts are looked for in the days beside the start's own day: one execution
+        id is one execution, whatever day its events name. (Stored on the start's own day, it lands
+        there anyway and the merge rule makes one row of the two; not reading that day, the busy
+        one, spares a writer reading every other writer's new files.)"""
         earliest: dict[str, dt.date] = {}
         for row in starts:
             if row["execution_id"] not in self._days:
@@ -213,7 +215,7 @@ class Writer:
                 earliest[row["execution_id"]] = min(day, earliest.get(row["execution_id"], day))
         if not earliest:
             return
-        near = {d + dt.timedelta(days=k) for d in earliest.values() for k in (-1, 0, 1)}
+        near = {d + dt.timedelta(days=k) for d in earliest.values() for k in (-1, 1)}
         stored = self.store.started_day(earliest, near)
         for execution_id, day in earliest.items():
             self._remember(execution_id, stored.get(execution_id, day))

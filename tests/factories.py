@@ -95,6 +95,11 @@ def parquet_ids(location: str | Path) -> dict[str, set[str]]:
     found = {}
     for path, data in files_under(location).items():
         if path.endswith(".parquet") and "_delta_log/" not in path:
+            if len(data) < 12 or data[-4:] != b"PAR1":
+                # cut short by a kill while being written: never committed, and a rewrite writes
+                # only the rows it keeps
+                found[path] = set()
+                continue
             with pq.ParquetFile(pa.BufferReader(data)) as parquet:
                 names = parquet.schema_arrow.names
                 table = parquet.read(columns=["execution_id"] if "execution_id" in names else [])

@@ -114,14 +114,14 @@ for x in sys.argv[2:]:
 def test_deletes_killed_at_any_moment_never_leave_steps_of_an_execution_gone_from_the_lists(location: str,
                                                                                            subprocess_env):
     remote = "://" in location  # each commit is HTTP round trips: fewer runs and kills
-    ids = write_runs(location, 12 if remote else 24)
+    ids = write_runs(location, 6 if remote else 24)
     rng = random.Random(7)
     pending = list(ids)
     kills = 0
     while pending:
         process = subprocess.Popen([sys.executable, "-c", DELETER, location, *pending], env=subprocess_env,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        if kills < (3 if remote else 6):  # killed somewhere in its work, most of the time in the middle of a delete
+        if kills < (2 if remote else 6):  # killed somewhere in its work, most of the time in the middle of a delete
             time.sleep(rng.uniform(0.5, 2.5))
             process.send_signal(signal.SIGKILL)
             kills += 1

@@ -491,15 +491,16 @@ class Store:
         for table in self.tables.values():
             table.ensure()
 
-    def vacuum(self) -> None:
-        """Delete the files that commits removed (replaced by compaction, deleted, dropped), now."""
-        for table in self.tables.values():
-            table.vacuum()
+    def vacuum(self, names: Iterable[str] | None = None) -> None:
+        """Delete the files that commits removed (replaced by compaction, deleted, dropped), now: of
+        these tables (default all)."""
+        for name in self.tables if names is None else names:
+            self.tables[name].vacuum()
 
-    def clean_logs(self) -> None:
-        """Checkpoint every table and drop the log entries past their retention."""
-        for table in self.tables.values():
-            table.clean_log()
+    def clean_logs(self, names: Iterable[str] | None = None) -> None:
+        """Checkpoint these tables (default all) and drop their log entries past the log's retention."""
+        for name in self.tables if names is None else names:
+            self.tables[name].clean_log()
 
     def disk_usage(self) -> dict[str, int]:
         """Bytes of the live files of each table."""

@@ -84,9 +84,11 @@ def expire(store: Store, cutoff: dt.date) -> None:
         for _ in range(RETRIES):
             snapshot = table.snapshot()
             old = snapshot.files([d for d in snapshot.by_day if d < cutoff])
+            if not old:
+                break
             try:
                 table.rewrite(snapshot, old, [])
+                table.vacuum()
                 break
             except RewriteConflict:
                 continue
-        table.vacuum()

@@ -27,21 +27,30 @@ if TYPE_CHECKING:
 
 RETRIES = 20
 DAY_TABLES = ("executions", "steps", "deletions", "rollups", "token_rollups")
+# What deleting rows rewrites: the rows, pending rows, the day's summaries (and the deletions it records).
+ROW_TABLES = ("steps", "executions", "pending_steps", "pending_executions", "rollups", "token_rollups")
 
 
 def record_deletions(store: Store, day: dt.date, ids: Iterable[str]) -> None:
+    record_deletions_of(store, {day: ids})
+
+
+def record_deletions_of(store: Store, ids_by_day: dict[dt.date, Iterable[str]]) -> None:
+    """The hashes of the ids about to be deleted, per day, in one commit."""
     from .core import id_hash, utcnow
 
-    hashes = sorted({id_hash(x) for x in ids})
-    if hashes:
+    hashes = {day: sorted({id_hash(x) for x in ids}) for day, ids in ids_by_day.items()}
+    rows = [(h, day) for day, day_hashes in hashes.items() for h in day_hashes]
+    if rows:
         now = utcnow()
-        store.tables["deletions"].append(pa.table({"id_hash": hashes, "deleted_at": [now] * len(hashes),
-                                                   "day": [day] * len(hashes)}))
+        store.tables["deletions"].append(pa.table({"id_hash": [h for h, _ in rows], "deleted_at": [now] * len(rows),
+                                                   "day": [day for _, day in rows]}))
 
 
-def remove_rows(store: Store, day: dt.date, ids: Iterable[str]) -> None:
+def remove_rows(store: Store, day: dt.date, ids: Iterable[str], vacuum: bool = True) -> None:
     """Rewrite the files of a day that hold these executions without them (steps first), and any
-    pending rows of theirs; then the day's summaries, and delete the old files."""
+    pending rows of theirs; then the day's summaries, and delete the old files (unless the caller
+    does, once for many days)."""
     doomed = sorted(set(ids))
     if not doomed:
         return
@@ -49,7 +58,8 @@ def remove_rows(store: Store, day: dt.date, ids: Iterable[str]) -> None:
                           ("pending_executions", None)):
         store.read(lambda dataset=dataset, days=days: _rewrite_without(store, dataset, days, doomed))
     compaction.write_rollups(store, day)
-    store.vacuum()
+    if vacuum:
+        store.vacuum(ROW_TABLES)
 
 
 def _rewrite_without(store: Store, dataset: str, days: list[dt.date] | None, doomed: list[str]) -> None:
@@ -86,24 +96,48 @@ def delete_execution(store: Store, execution_id: str) -> dt.date:
         raise ExecutionRunning(f"execution {execution_id!r} is still running; it can be deleted once it has finished")
     record_deletions(store, day, [execution_id])
     remove_rows(store, day, [execution_id])
-    store.clean_logs()
+    store.clean_logs(ROW_TABLES + ("deletions",))
     return day
 
 
 def clear_all(store: Store, progress: Progress | None = None) -> int:
-    """Delete every execution that is not running. Returns how many were deleted."""
+    """Delete every execution that is not running. Returns how many were deleted.
+
+    All the deleted ids are recorded first (one commit). A day without a running execution then
+    goes whole: its files leave each table in one commit for all such days, steps first; a day
+    with one is rewritten without the rest. 30 days are a handful of commits, not 30 of each."""
+    doomed_by_day: dict[dt.date, list[str]] = {}
+    thinned: list[dt.date] = []
     deleted = 0
-    for day in store.all_days():
-        with store.cursor() as con:
+    with store.cursor() as con:
+        for day in store.all_days():
             rows = store.day_executions(con, day)
-        doomed = rows.loc[rows.status != ExecutionStatus.RUNNING, "execution_id"].tolist()
-        record_deletions(store, day, doomed)
-        remove_rows(store, day, doomed)
-        deleted += int(rows.status.isin(FINAL_STATUSES).sum())
+            running = rows.status == ExecutionStatus.RUNNING
+            doomed_by_day[day] = rows.loc[~running, "execution_id"].tolist()
+            deleted += int(rows.status.isin(FINAL_STATUSES).sum())
+            if running.any():
+                thinned.append(day)
+    record_deletions_of(store, doomed_by_day)
+    whole = [day for day in doomed_by_day if day not in thinned]
+    for name in ("steps", "executions", "rollups", "token_rollups"):
+        drop_days(store, whole, [name])
+    _rewrite_pending_without(store, [x for day in whole for x in doomed_by_day[day]])
+    if progress:
+        progress(len(whole))
+    for day in thinned:
+        remove_rows(store, day, doomed_by_day[day], vacuum=False)
         if progress:
             progress(1)
-    store.clean_logs()
+    store.vacuum(ROW_TABLES)
+    store.clean_logs(ROW_TABLES + ("deletions",))
     return deleted
+
+
+def _rewrite_pending_without(store: Store, doomed: list[str]) -> None:
+    """Pending rows (events whose start has not come) of executions deleted whole."""
+    for dataset in ("pending_steps", "pending_executions"):
+        if doomed:
+            store.read(lambda dataset=dataset: _rewrite_without(store, dataset, None, sorted(doomed)))
 
 
 def apply_retention(store: Store, days: int, today: dt.date | None, progress: Progress | None) -> list[dt.date]:
@@ -126,8 +160,8 @@ def apply_retention(store: Store, days: int, today: dt.date | None, progress: Pr
         if progress:
             progress(1)
     if expired:
-        store.vacuum()
-        store.clean_logs()
+        store.vacuum(DAY_TABLES + ("pending_steps", "pending_executions"))
+        store.clean_logs(DAY_TABLES + ("pending_steps", "pending_executions"))
     return expired
 
 
@@ -139,12 +173,20 @@ def expire_day(store: Store, day: dt.date) -> None:
 
 def drop_day(store: Store, day: dt.date) -> None:
     """Remove every file of a day from every table (one commit each)."""
-    for name in DAY_TABLES:
+    drop_days(store, [day], DAY_TABLES)
+
+
+def drop_days(store: Store, days: list[dt.date], names: Iterable[str]) -> None:
+    """Remove every file of these days from these tables, in this order (one commit a table)."""
+    for name in names:
         table = store.tables[name]
         for _ in range(RETRIES):
             snapshot = table.snapshot()
+            gone = snapshot.files(days)
+            if not gone:
+                break
             try:
-                table.rewrite(snapshot, snapshot.files([day]), [])
+                table.rewrite(snapshot, gone, [])
                 break
             except RewriteConflict:
                 continue
