@@ -35,7 +35,9 @@ from deltalake.exceptions import DeltaError
 from .schema import (
     EXECUTION_ROW,
     MAX_FIELD_BYTES,
+    STEP_JSON_FIELDS,
     STEP_ROW,
+    STEP_TEXT_FIELDS,
     Event,
     check_field_limit,
     day_of,
@@ -81,14 +83,18 @@ def describe_write_error(error: Exception) -> str:
     return ": ".join(lines) if lines else type(error).__name__
 
 
+# The fields that can be long (payload: prompts, reply, error, input/output JSON); the contract bounds the rest.
+LONG_FIELDS = tuple(dict.fromkeys((*STEP_TEXT_FIELDS, *STEP_JSON_FIELDS, "error")))
+
+
 def _row_bytes(row: dict) -> int:
-    """Roughly the memory a buffered row holds: its text (characters, not bytes: an estimate)."""
-    size = ROW_OVERHEAD_BYTES
-    for value in row.values():
-        if isinstance(value, str):
+    """Roughly the memory a buffered row holds: its long texts (characters, not bytes: an estimate).
+    Called for every event: it looks at the few fields that can be long, not at every value."""
+    size = ROW_OVERHEAD_BYTES + sum(map(len, row.get("warnings") or ()))
+    for name in LONG_FIELDS:
+        value = row.get(name)
+        if value:
             size += len(value)
-        elif isinstance(value, list):
-            size += sum(map(len, value))
     return size
 
 
