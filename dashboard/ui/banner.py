@@ -28,7 +28,7 @@ def quarantine_message(moved: list[dict], root: str) -> str:
 
 
 class BannerView(JSComponent):
-    text = param.String(default="")
+    text = param.String(default="", doc="What the banner says, as plain text ('' hides it).")
 
     _esm = """
 export function render({ model, el }) {

@@ -111,8 +111,8 @@ def comparison_for(source: LogSource, record: dict) -> dict | None:
 
 
 class ComparisonView(JSComponent):
-    comparison = param.Dict(default=None, allow_None=True)
-    message = param.String(default="")
+    comparison = param.Dict(default=None, allow_None=True, doc="The comparison as drawn (see comparison_payload).")
+    message = param.String(default="", doc="Shown instead of a comparison (loading, no success to compare with).")
 
     _esm = JS_HELPERS + """
 export function render({ model, el }) {

@@ -16,11 +16,11 @@ from .theme import BASE_CSS
 
 
 class ConfirmDialogView(JSComponent):
-    open = param.Boolean(default=False)
-    title = param.String(default="")
-    message = param.String(default="")
-    detail = param.String(default="")
-    confirm_label = param.String(default="Delete")
+    open = param.Boolean(default=False, doc="Whether the dialog is shown; the browser closes it on an answer.")
+    title = param.String(default="", doc="The question, as plain text.")
+    message = param.String(default="", doc="What will happen, as plain text.")
+    detail = param.String(default="", doc="What is kept or cannot be undone, as plain text.")
+    confirm_label = param.String(default="Delete", doc="The confirming button's label.")
 
     _esm = """
 function h(tag, cls, text) {

@@ -34,10 +34,10 @@ VIEW_LABELS = {"steps": "Steps", "timeline": "Timeline", "compare": "Compare wit
 class ExecutionSummaryView(JSComponent):
     """Flow name, id, status, trigger, start, duration (ticking while running), messages, error."""
 
-    execution = param.Dict(default=None, allow_None=True)
-    message = param.String(default="")
-    steps = param.Integer(default=0)
-    server_now = param.Integer(default=0)
+    execution = param.Dict(default=None, allow_None=True, doc="The open execution's row (None: none open).")
+    message = param.String(default="", doc="Shown instead of the summary (loading, not found).")
+    steps = param.Integer(default=0, doc="How many steps the execution has.")
+    server_now = param.Integer(default=0, doc="The server's clock (epoch ms): a running duration ticks from it.")
 
     _esm = JS_HELPERS + """
 export function render({ model, el }) {
@@ -144,7 +144,7 @@ export function render({ model, el }) {
 class ViewSwitch(JSComponent):
     """Steps | Timeline | Compare: tabs bound to `state.view`; Compare only where it applies."""
 
-    value = param.Selector(default="steps", objects=list(DETAIL_VIEWS))
+    value = param.Selector(default="steps", objects=list(DETAIL_VIEWS), doc="The view chosen.")
     compare = param.Boolean(default=False, doc="Offer the comparison (the execution failed).")
     steps = param.Integer(default=None, allow_None=True, doc="How many steps the execution has (None: loading).")
 

@@ -25,10 +25,10 @@ MAX_POINTS = 48  # sparkline points: enough for a trend, few enough to read
 class FailureCausesView(JSComponent):
     """One card per cause; `causes` is [{key, label, count, series}], `active` the chosen key."""
 
-    causes = param.List(default=[])
-    active = param.String(default="")
-    loaded = param.Boolean(default=False)
-    bucket = param.String(default="day")
+    causes = param.List(default=[], doc="One dict per cause: key, label, count, series.")
+    active = param.String(default="", doc="The cause the list is narrowed to ('' for none).")
+    loaded = param.Boolean(default=False, doc="Whether causes were loaded (else: loading).")
+    bucket = param.String(default="day", doc="The sparklines' bucket: hour or day.")
 
     _esm = JS_HELPERS + """
 function sparkline(series) {

@@ -18,9 +18,10 @@ TAB_LABELS = {Tab.ALL: "All", Tab.RUNNING: "Running", Tab.FAILED: "Failed", Tab.
 class FilterTabsView(JSComponent):
     """Four tabs; clicking one sets `value`."""
 
-    value = param.String(default=Tab.ALL.value)
-    counts = param.Dict(default={})
-    labels = param.Dict(default={t.value: label for t, label in TAB_LABELS.items()})
+    value = param.String(default=Tab.ALL.value, doc="The selected tab (a Tab value).")
+    counts = param.Dict(default={}, doc="Tab value -> executions in it, shown beside its label.")
+    labels = param.Dict(default={t.value: label for t, label in TAB_LABELS.items()},
+                        doc="Tab value -> the label shown.")
 
     _esm = JS_HELPERS + """
 export function render({ model, el }) {

@@ -29,13 +29,13 @@ GROUPS_SHOWN = 50  # more are one click away; 200 flows need not all be drawn at
 class FlowGroupListView(JSComponent):
     """Group headers from `groups`; under each expanded one, its rows from `executions[flow]`."""
 
-    groups = param.List(default=[])
-    expanded = param.List(default=[])
+    groups = param.List(default=[], doc="One dict per flow: name, runs, latest status, failures, last start.")
+    expanded = param.List(default=[], doc="Names of the flows whose executions are shown.")
     executions = param.Dict(default={}, doc="Flow name -> the page of rows shown under it (execution_rows.py).")
     selected = param.String(default="", doc="The execution open in the detail panel.")
     hidden = param.Integer(default=0, doc="Groups not drawn yet (behind 'Show more').")
-    empty_text = param.String(default="Loading executions…")
-    server_now = param.Integer(default=0)
+    empty_text = param.String(default="Loading executions…", doc="Shown when there is no group.")
+    server_now = param.Integer(default=0, doc="The server's clock (epoch ms): ages are counted from it.")
     live = param.Boolean(default=False, doc="Whether the latest change came from the auto-refresh alone: "
                          "then it is not drawn while the pointer is over the list.")
 

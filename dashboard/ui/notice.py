@@ -15,8 +15,8 @@ DISMISS_AFTER_MS = {"info": 8000, "success": 6000, "error": 0}  # errors stay un
 
 
 class NoticeView(JSComponent):
-    text = param.String(default="")
-    kind = param.String(default="info")
+    text = param.String(default="", doc="The message, as plain text ('' hides it).")
+    kind = param.String(default="info", doc="info, success or error: its colour.")
     shown = param.Integer(default=0, doc="Bumped to show the same text again.")
 
     _esm = f"const DISMISS_AFTER = {json.dumps(DISMISS_AFTER_MS)};\n" + """

@@ -37,7 +37,7 @@ CSS = """
 class SidebarView(JSComponent):
     """The page links; a plain click sets `value` instead of loading the page again."""
 
-    value = param.String(default="logs")
+    value = param.String(default="logs", doc="The page shown (a key of PAGES).")
 
     _esm = f"const PAGES = {json.dumps(PAGES)};\n" + """
 export function render({ model, el }) {

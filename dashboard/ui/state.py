@@ -89,9 +89,10 @@ class LogsState(param.Parameterized):
 
     notice = param.String(default="", doc="A message for the user (an error or the outcome of an action).")
 
-    notice_kind = param.Selector(default="info", objects=["info", "success", "error"])
+    notice_kind = param.Selector(default="info", objects=["info", "success", "error"], doc="How `notice` is shown.")
 
-    page_size = param.Integer(default=PAGE_SIZE, bounds=(1, 500), constant=True)
+    page_size = param.Integer(default=PAGE_SIZE, bounds=(1, 500), constant=True,
+                              doc="Executions in one page of a flow group's list.")
 
     @param.depends("tab", "range", "since", "until", "search", "cause", watch=True)
     def _first_pages(self):

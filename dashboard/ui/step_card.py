@@ -22,10 +22,10 @@ from .theme import BASE_CSS, JS_HELPERS
 class StepCardsView(JSComponent):
     """The step headers of one execution; `bodies[i]` is drawn under step `body_steps[i]` when expanded."""
 
-    steps = param.List(default=[])
-    expanded = param.List(default=[])
+    steps = param.List(default=[], doc="One dict per step header: index, name, type, status, duration, tokens.")
+    expanded = param.List(default=[], doc="Indexes of the steps shown open.")
     bodies = Children()
-    body_steps = param.List(default=[])
+    body_steps = param.List(default=[], doc="The step index of each of `bodies`.")
 
     _esm = JS_HELPERS + """
 export function render({ model, el }) {
