@@ -16,6 +16,9 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 # fsspec implementations of the object stores, and the package that brings each
 FSSPEC_PACKAGES = {"s3": "s3fs", "s3a": "s3fs", "gs": "gcsfs", "gcs": "gcsfs", "az": "adlfs", "abfs": "adlfs",
                    "abfss": "adlfs"}
@@ -138,6 +141,13 @@ class Location:
         else:
             self.fs.copy(source, target)
         return target
+
+    def read_parquet(self, uri: str, columns: list[str]) -> pa.Table:
+        """Columns of one (small) Parquet file of the location, without a DuckDB connection."""
+        if self.path is not None:
+            return pq.read_table(uri, columns=columns)
+        with self.fs.open(uri, "rb") as f:
+            return pq.read_table(f, columns=columns)
 
     def size(self, uri: str) -> int:
         return os.path.getsize(uri) if self.path is not None else int(self.fs.size(uri))

@@ -159,9 +159,6 @@ def apply_retention(store: Store, days: int, today: dt.date | None, progress: Pr
         expire_day(store, day)
         if progress:
             progress(1)
-    if expired:
-        store.vacuum(DAY_TABLES + ("pending_steps", "pending_executions"))
-        store.clean_logs(DAY_TABLES + ("pending_steps", "pending_executions"))
     return expired
 
 
@@ -177,7 +174,9 @@ def drop_day(store: Store, day: dt.date) -> None:
 
 
 def drop_days(store: Store, days: list[dt.date], names: Iterable[str]) -> None:
-    """Remove every file of these days from these tables, in this order (one commit a table)."""
+    """Remove every file of these days from these tables, in this order (one commit a table), and
+    delete those files at once: they are known, so no vacuum has to look for them. (Stopped between
+    a commit and the deletes, the next vacuum, at the latest the next compaction's, deletes them.)"""
     for name in names:
         table = store.tables[name]
         for _ in range(RETRIES):
@@ -187,9 +186,11 @@ def drop_days(store: Store, days: list[dt.date], names: Iterable[str]) -> None:
                 break
             try:
                 table.rewrite(snapshot, gone, [])
-                break
             except RewriteConflict:
                 continue
+            for uri in gone:
+                store.location.remove(uri)
+            break
 
 
 def _keep_running(store: Store, day: dt.date) -> bool:
