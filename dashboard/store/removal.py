@@ -194,12 +194,16 @@ def drop_days(store: Store, days: list[dt.date], names: Iterable[str]) -> None:
 
 
 def _keep_running(store: Store, day: dt.date) -> bool:
-    """Remove all but the running executions of a day; False if it has none."""
+    """Remove all but the running executions of a day; False if it has none. The removed ones are
+    recorded as deleted, as a delete records them: a late event of theirs is then dropped, not
+    parked among the pending rows (where a writer that no longer knows their day would put it)."""
     with store.cursor() as con:
         rows = store.day_executions(con, day)
     running = rows.status == ExecutionStatus.RUNNING
     if running.any():
-        remove_rows(store, day, rows.loc[~running, "execution_id"].tolist())
+        thinned = rows.loc[~running, "execution_id"].tolist()
+        record_deletions(store, day, thinned)
+        remove_rows(store, day, thinned)
     return bool(running.any())
 
 
