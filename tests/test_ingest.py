@@ -269,8 +269,6 @@ def flowlogs_ingest(data: Path, source: str, stdin: str | None = None) -> subpro
                           capture_output=True, timeout=120)
 
 
-@pytest.mark.skipif(not (Path(__file__).parents[1] / "dashboard" / "cli.py").exists(),
-                    reason="dashboard/cli.py is not written yet")
 def test_cli_ingest_reports_each_rejected_line_and_fails(tmp_path: Path):
     lines, faults, good = bad_input()
     events = tmp_path / "events.jsonl"
@@ -294,8 +292,6 @@ def test_cli_ingest_reports_each_rejected_line_and_fails(tmp_path: Path):
     assert answers(tmp_path / "from-stdin") == answers(tmp_path / "from-file")
 
 
-@pytest.mark.skipif(not (Path(__file__).parents[1] / "dashboard" / "cli.py").exists(),
-                    reason="dashboard/cli.py is not written yet")
 def test_cli_ingest_of_good_lines_succeeds_like_ingest_lines(tmp_path: Path):
     lines = sample_lines() + CONTRACT_LINES
     events = tmp_path / "events.jsonl"

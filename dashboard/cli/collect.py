@@ -1,6 +1,6 @@
 """`flowlogs collect` and `flowlogs keys`: the collector's commands (dashboard/collector/).
 
-Registered on the `flowlogs` app by dashboard/cli.py, whose options and helpers they share."""
+Registered on the `flowlogs` app by dashboard/cli/__init__.py; `keys_app` holds the `keys` subcommands."""
 
 from __future__ import annotations
 
@@ -11,16 +11,15 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from .audit import cli_user
-from .cli import DEFAULT_DATA, AsJson, DataDir, _emit_json, _fail, _logs, _table, app, err
-from .schema import MAX_FIELD_BYTES, MIN_FIELD_BYTES
+from ..audit import cli_user
+from ..schema import MAX_FIELD_BYTES, MIN_FIELD_BYTES
+from .options import DEFAULT_DATA, AsJson, DataDir, open_data
+from .output import emit_json, err, fail, print_table
 
 keys_app = typer.Typer(help="Ingest keys of the collector: one per engine host, sent as Authorization: Bearer KEY.",
                        no_args_is_help=True)
-app.add_typer(keys_app, name="keys")
 
 
-@app.command()
 def collect(data: DataDir = DEFAULT_DATA,
             address: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0: every interface).")]
             = "127.0.0.1",
@@ -39,15 +38,15 @@ def collect(data: DataDir = DEFAULT_DATA,
                             "of the same location does it.")] = 5.0):
     """Take events over HTTP: POST /v1/events (JSON lines of the event contract) and POST /v1/traces
     (OpenTelemetry, OTLP/HTTP), each with an ingest key (flowlogs keys add NAME)."""
-    from .collector import CollectorService, IngestKeys, Limits, Options
+    from ..collector import CollectorService, IngestKeys, Limits, Options
 
-    logs = _logs(data)
+    logs = open_data(data)
     options = Options(limits=Limits(max_body_bytes=max_body_bytes, read_timeout=read_timeout),
                       max_pending=max_pending, max_field_bytes=max_field_bytes, merge_interval=merge_interval or None)
     try:
         service = CollectorService(logs.store, address=address, port=port, options=options).start()
     except OSError as exc:
-        _fail(f"cannot listen on {address}:{port}: {exc.strerror or exc}", 2)
+        fail(f"cannot listen on {address}:{port}: {exc.strerror or exc}", 2)
     active = sum(k.active for k in IngestKeys(logs.store).list())
     err.print(f"collecting into {escape(logs.store.root)} at {service.url}/v1/events and {service.url}/v1/traces "
               f"({active} active ingest keys{'' if active else ': add one with flowlogs keys add NAME'}; "
@@ -65,13 +64,13 @@ def collect(data: DataDir = DEFAULT_DATA,
 def keys_add(name: Annotated[str, typer.Argument(help="Who the key is for, e.g. the engine host: engine-eu-1.")],
              data: DataDir = DEFAULT_DATA):
     """Make a key for NAME and print it (once: only its hash is kept)."""
-    from .collector import IngestKeyError
+    from ..collector import IngestKeyError
 
-    logs = _logs(data)
+    logs = open_data(data)
     try:
         key = _keys(logs).add(name, by=cli_user())
     except IngestKeyError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     logs.audit.record(user=cli_user(), role="admin", via="cli", action="add ingest key", outcome="added", key=name)
     print(key)
     err.print(f"added ingest key {escape(name)}: shown this once, keep it in the engine's secrets and send it as "
@@ -83,33 +82,33 @@ def keys_list(data: DataDir = DEFAULT_DATA, as_json: AsJson = False):
     """Every key added: name, fingerprint (start of its hash), when and by whom, revoked or active."""
     rows = [{"name": k.name, "fingerprint": k.fingerprint, "added_at": k.added_at, "added_by": k.added_by,
              "status": "active" if k.active else "revoked", "revoked_at": k.revoked_at}
-            for k in _keys(_logs(data)).list()]
+            for k in _keys(open_data(data)).list()]
     if as_json:
-        return _emit_json(rows)
+        return emit_json(rows)
     if not rows:
         err.print("no ingest keys; add one with flowlogs keys add NAME")
         return
-    _table(rows, ["name", "status", "fingerprint", "added_at", "added_by", "revoked_at"], ids=("name",),
-           optional=("added_by", "fingerprint", "revoked_at"))
+    print_table(rows, ["name", "status", "fingerprint", "added_at", "added_by", "revoked_at"], ids=("name",),
+                optional=("added_by", "fingerprint", "revoked_at"))
 
 
 @keys_app.command("revoke")
 def keys_revoke(name: Annotated[str, typer.Argument(help="The key's name, as flowlogs keys list shows it.")],
                 data: DataDir = DEFAULT_DATA):
     """Revoke NAME's key: every collector of the location refuses it within a second."""
-    from .collector import IngestKeyError
+    from ..collector import IngestKeyError
 
-    logs = _logs(data)
+    logs = open_data(data)
     try:
         _keys(logs).revoke(name, by=cli_user())
     except IngestKeyError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     logs.audit.record(user=cli_user(), role="admin", via="cli", action="revoke ingest key", outcome="revoked",
                       key=name)
     err.print(f"revoked ingest key {escape(name)}")
 
 
 def _keys(logs):
-    from .collector import IngestKeys
+    from ..collector import IngestKeys
 
     return IngestKeys(logs.store)
