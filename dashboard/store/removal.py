@@ -36,15 +36,22 @@ def record_deletions(store: Store, day: dt.date, ids: Iterable[str]) -> None:
 
 
 def record_deletions_of(store: Store, ids_by_day: dict[dt.date, Iterable[str]]) -> None:
-    """The hashes of the ids about to be deleted, per day, in one commit."""
-    from .core import id_hash, utcnow
+    """The hashes of the ids about to be deleted, per day, in one commit (hashed by DuckDB's
+    sha256(), as `id_hash` does: a million ids of a Clear all in a fraction of a second)."""
+    from .core import utcnow
 
-    hashes = {day: sorted({id_hash(x) for x in ids}) for day, ids in ids_by_day.items()}
-    rows = [(h, day) for day, day_hashes in hashes.items() for h in day_hashes]
-    if rows:
-        now = utcnow()
-        store.tables["deletions"].append(pa.table({"id_hash": [h for h, _ in rows], "deleted_at": [now] * len(rows),
-                                                   "day": [day for _, day in rows]}))
+    parts = [pa.table({"execution_id": pa.array(list(day_ids), pa.string()),
+                       "day": pa.array([day] * len(day_ids), pa.date32())})
+             for day, day_ids in ((day, list(ids)) for day, ids in ids_by_day.items()) if day_ids]
+    if not parts:
+        return
+    given = pa.concat_tables(parts)
+    with store.cursor() as con:
+        con.register("given", given)
+        hashes = con.sql("SELECT DISTINCT sha256(execution_id) AS id_hash, $now AS deleted_at, day FROM given "
+                         "ORDER BY day, id_hash", params={"now": utcnow()}).to_arrow_table()
+        con.unregister("given")
+    store.tables["deletions"].append(hashes)
 
 
 def remove_rows(store: Store, day: dt.date, ids: Iterable[str], vacuum: bool = True) -> None:
@@ -136,7 +143,7 @@ def clear_all(store: Store, progress: Progress | None = None) -> int:
 def _rewrite_pending_without(store: Store, doomed: list[str]) -> None:
     """Pending rows (events whose start has not come) of executions deleted whole."""
     for dataset in ("pending_steps", "pending_executions"):
-        if doomed:
+        if doomed and store.files(dataset):
             store.read(lambda dataset=dataset: _rewrite_without(store, dataset, None, sorted(doomed)))
 
 
