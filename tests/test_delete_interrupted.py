@@ -132,6 +132,34 @@ def test_deletes_killed_at_any_moment_never_leave_steps_of_an_execution_gone_fro
             if record is None:
                 pending.remove(x)  # gone from the lists: then its steps are gone too, once finished
             # listed: it can be deleted again (next round)
-        Store(location).compact()  # finishes what a killed delete left: the replaced files are deleted
+        # finishes what a killed delete left: the replaced files are deleted, and (nothing writes now, so
+        # no grace period) the copies a killed rewrite wrote and never committed
+        Store(location).compact(orphan_grace=0)
         assert_gone(location, set(ids) - set(pending), {phone_of(x) for x in set(ids) - set(pending)})
     assert LogQueries(Store(location)).tab_counts()["all"] == 0
+
+
+def test_compaction_deletes_a_copy_no_commit_added_once_it_is_older_than_the_grace(tmp_path):
+    """A process killed between writing a rewritten file and committing it leaves a copy of rows that
+    may be deleted later. Compaction deletes such files once they are older than its grace period;
+    a younger one may be a writer's file about to be committed, and stays."""
+    import os
+    import shutil
+    from pathlib import Path
+
+    from dashboard.store.compaction import ORPHAN_GRACE_SECONDS
+
+    location = str(tmp_path / "logs")
+    write_runs(location, 4)
+    store = Store(location)
+    live = Path(store.files("steps")[0])
+    old, young = live.with_name("compact-killed-old.parquet"), live.with_name("part-in-flight.parquet")
+    for copy in (old, young):
+        shutil.copyfile(live, copy)
+    past = time.time() - ORPHAN_GRACE_SECONDS - 60
+    os.utime(old, (past, past))
+    before = LogQueries(Store(location)).tab_counts()
+
+    Store(location).compact()
+    assert not old.exists() and young.exists() and live.exists()
+    assert LogQueries(Store(location)).tab_counts() == before

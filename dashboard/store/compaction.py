@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 RETRIES = 10
 MERGE_LIMIT = 16  # small files a day may collect before they are merged into one
 SMALL_FILE_BYTES = 8 << 20  # a file this big is left alone by merging: it was merged already
+# A file written and not committed after this long was left by a killed process (a commit follows its
+# file within seconds, even on object storage under contention): compaction deletes it.
+ORPHAN_GRACE_SECONDS = 600
 COMPACT_ZSTD_LEVEL = 15  # 1.43 -> 1.13 MB for a day of 20k steps, 0.03 -> 0.43 s to write
 PLANS = {  # dataset -> the sorted merged rows of a day, from a relation of its rows
     "steps": lambda src: f"SELECT * EXCLUDE (day) FROM ({steps_sql(src)}) ORDER BY execution_id, step_index",
@@ -39,8 +42,10 @@ PLANS = {  # dataset -> the sorted merged rows of a day, from a relation of its 
 }
 
 
-def compact(store: Store, days: Iterable[dt.date] | None, progress: Progress | None) -> list[dt.date]:
-    """Compact days (default all); returns the days whose files changed."""
+def compact(store: Store, days: Iterable[dt.date] | None, progress: Progress | None,
+            orphan_grace: float = ORPHAN_GRACE_SECONDS) -> list[dt.date]:
+    """Compact days (default all); returns the days whose files changed. Then the files commits
+    removed are deleted (vacuum), and the files no commit added, once older than `orphan_grace`."""
     store.resolve_pending()
     compacted = []
     for day in (store.all_days() if days is None else sorted(days)):
@@ -49,6 +54,8 @@ def compact(store: Store, days: Iterable[dt.date] | None, progress: Progress | N
         if progress:
             progress(1)
     store.vacuum()
+    for table in store.tables.values():
+        table.sweep_orphans(orphan_grace)
     return compacted
 
 

@@ -479,8 +479,9 @@ class Store:
                         progress: Progress | None = None) -> list[dt.date]:
         return self.read(lambda: removal.apply_retention(self, days, today, progress))
 
-    def compact(self, days: Iterable[dt.date] | None = None, progress: Progress | None = None) -> list[dt.date]:
-        return self.read(lambda: compaction.compact(self, days, progress))
+    def compact(self, days: Iterable[dt.date] | None = None, progress: Progress | None = None,
+                orphan_grace: float = compaction.ORPHAN_GRACE_SECONDS) -> list[dt.date]:
+        return self.read(lambda: compaction.compact(self, days, progress, orphan_grace))
 
     def merge_small_files(self, day: dt.date, **limits) -> int:
         return self.read(lambda: compaction.merge_small_files(self, day, **limits))

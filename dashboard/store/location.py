@@ -149,6 +149,29 @@ class Location:
         with self.fs.open(uri, "rb") as f:
             return pq.read_table(f, columns=columns)
 
+    def data_files(self, uri: str) -> dict[str, float]:
+        """The Parquet files under a table's folder (not its log), with their modification times (epoch s)."""
+        if self.path is not None:
+            found = {}
+            for folder, dirs, names in os.walk(uri):
+                dirs[:] = [d for d in dirs if d != "_delta_log"]
+                for name in names:
+                    if name.endswith(".parquet"):
+                        path = os.path.join(folder, name)
+                        try:
+                            found[path] = os.path.getmtime(path)
+                        except FileNotFoundError:
+                            pass  # removed meanwhile
+            return found
+        if not self.fs.exists(uri):
+            return {}
+        found = {}
+        for path, info in self.fs.find(uri, detail=True).items():
+            if path.endswith(".parquet") and "/_delta_log/" not in path:
+                modified = info.get("LastModified") or info.get("mtime")
+                found[f"{self.scheme}://{path}"] = modified.timestamp() if hasattr(modified, "timestamp") else 0.0
+        return found
+
     def size(self, uri: str) -> int:
         return os.path.getsize(uri) if self.path is not None else int(self.fs.size(uri))
 

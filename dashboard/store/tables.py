@@ -360,6 +360,22 @@ class Table:
             self._snapshot = self._read_snapshot(table, version)
         return self._snapshot
 
+    def sweep_orphans(self, older_than: float) -> list[str]:
+        """Delete data files no commit ever added, written more than `older_than` seconds ago: what a
+        process killed between writing a file and committing it left behind (a rewrite's copy of rows
+        that may be deleted later). Younger files may be a writer's, about to be committed: left alone."""
+        with self._lock:
+            table = self._table(fresh=True)
+            if table is None:
+                return []
+            live = set(self._current(table).sizes)
+        now = time.time()
+        gone = [uri for uri, modified in self.location.data_files(self.uri).items()
+                if uri not in live and now - modified > older_than]
+        for uri in gone:
+            self.location.remove(uri)
+        return gone
+
     def vacuum(self) -> list[str]:
         """Delete the files that commits removed, now (lite vacuum: files not yet committed are left alone)."""
         with self._lock:
