@@ -166,10 +166,14 @@ class Location:
         if not self.fs.exists(uri):
             return {}
         found = {}
-        for path, info in self.fs.find(uri, detail=True).items():
-            if path.endswith(".parquet") and "/_delta_log/" not in path:
-                modified = info.get("LastModified") or info.get("mtime")
-                found[f"{self.scheme}://{path}"] = modified.timestamp() if hasattr(modified, "timestamp") else 0.0
+        listed = self.fs.find(uri, detail=True)
+        # the listing must not stay in fsspec's cache: DuckDB reads through this filesystem, and a
+        # file written after it would be "not found" there
+        self.fs.invalidate_cache()  # all of it: s3fs drops a path and its parents, not the day folders below
+        for path, info in listed.items():
+            modified = info.get("LastModified") or info.get("mtime")
+            if path.endswith(".parquet") and "/_delta_log/" not in path and hasattr(modified, "timestamp"):
+                found[f"{self.scheme}://{path}"] = modified.timestamp()  # (no time known: never swept)
         return found
 
     def size(self, uri: str) -> int:
