@@ -337,7 +337,7 @@ def measure(url: str, runs: int, server_pid: int, background_pid: int | None) ->
         context = browser.new_context(viewport=VIEWPORT)
         context.add_init_script(PAGE_HELPERS + TOKEN_HELPERS)
         context.set_default_timeout(TIMEOUT_MS)
-        for name, (query, predicate) in PAGES.items():  # a first visit: scripts into the browser's cache
+        for query, predicate in PAGES.values():  # a first visit: scripts into the browser's cache
             open_once(context, url + query, predicate, server_pid, background_pid)
         for i in range(runs):
             for name, (query, predicate) in PAGES.items():
@@ -368,8 +368,8 @@ def scenario(label: str, data: Path, sessions: int, live_demo: bool, rate: float
                                          "--seed", "7", "--max-seconds", "900"], logs / f"{label}-writer.log"))
         if children:
             time.sleep(WARM_UP)
-        window0 = (time.monotonic(), tree_cpu(server.pid), browser_cpu(server.pid, *(c.pid for c in children)), tree_cpu(bg.pid if bg else None),
-                   machine_cpu())
+        window0 = (time.monotonic(), tree_cpu(server.pid), browser_cpu(server.pid, *(c.pid for c in children)),
+                   tree_cpu(bg.pid if bg else None), machine_cpu())
         results = measure(url, runs, server.pid, bg.pid if bg else None)
         seconds = time.monotonic() - window0[0]
         window = {"seconds": seconds,
@@ -396,8 +396,8 @@ COLUMNS = [("total", "open"), ("document", "document"), ("ttfb", "TTFB"), ("pull
            ("waiting", "waiting on server"), ("browser_rest", "browser (rest)"),
            ("server_done", "server done"), ("browser_tail", "browser tail"), ("task", "main thread"),
            ("script", "script"), ("layout", "layout+style"), ("cpu_server", "server CPU"),
-           ("cpu_browser", "browser CPU"), ("cpu_background", "bg CPU"), ("cpu_machine", "machine CPU"), ("cpu_others", "others' CPU"),
-           ("load", "load")]
+           ("cpu_browser", "browser CPU"), ("cpu_background", "bg CPU"), ("cpu_machine", "machine CPU"),
+           ("cpu_others", "others' CPU"), ("load", "load")]
 
 
 def report(scenarios: list[dict], runs: int) -> str:
