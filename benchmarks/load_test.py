@@ -99,12 +99,12 @@ def store_facts(data: Path) -> dict:
 # -- processes ---------------------------------------------------------------------------
 
 
-def start_server(data: Path, log: Path) -> tuple[subprocess.Popen, str]:
-    """`flowlogs serve` on a free port of 127.0.0.1; returns once the page answers."""
+def start_server(data: Path, log: Path, *options: str) -> tuple[subprocess.Popen, str]:
+    """`flowlogs serve` (with these options) on a free port of 127.0.0.1; returns once the page answers."""
     port = free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, "-m", "dashboard.cli", "serve", "--data", str(data), "--port", str(port),
-           "--address", "127.0.0.1"]
+           "--address", "127.0.0.1", *options]
     with open(log, "wb") as out:
         process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"

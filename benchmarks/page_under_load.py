@@ -53,8 +53,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import psutil
@@ -63,7 +61,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.load_sessions import CHROMIUM, CHROMIUM_ARGS, PAGE_HELPERS, Observations, Session  # noqa: E402
-from benchmarks.page_latency import free_port  # noqa: E402
 
 VIEWPORT = {"width": 1600, "height": 1000}
 WARM_UP = 20.0  # seconds of background load before the first measured open
@@ -100,42 +97,22 @@ def ensure_store(data: Path, days: int, per_day: int) -> str:
 
 
 def start_server(data: Path, live_demo: bool, log: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    cmd = [sys.executable, "-m", "dashboard.cli", "serve", "--data", str(data), "--port", str(port),
-           "--address", "127.0.0.1"] + (["--live-demo"] if live_demo else [])
-    with open(log, "wb") as out:
-        process = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=out,
-                                   stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"the server exited:\n{log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=10):
-                return process, url
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.3)
-    stop(process)
-    raise SystemExit("the server did not answer")
+    from benchmarks.load_test import start_server as serve
+
+    return serve(data, log, *(["--live-demo"] if live_demo else []))
 
 
 def stop(process: subprocess.Popen, stdin_close: bool = False) -> None:
-    if process.poll() is not None:
-        return
-    if stdin_close and process.stdin:
+    """Stop a child: by closing its stdin first when asked (a load writer then finishes and flushes)."""
+    from benchmarks.load_test import stop as terminate
+
+    if stdin_close and process.stdin and process.poll() is None:
         process.stdin.close()
         try:
             process.wait(30)
-            return
         except subprocess.TimeoutExpired:
             pass
-    process.terminate()
-    try:
-        process.wait(15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(5)
+    terminate(process)
 
 
 def start_child(args: list[str], log: Path) -> subprocess.Popen:
