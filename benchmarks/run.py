@@ -29,7 +29,7 @@ from benchmarks.systems import Flowlogs, SQLite, copy_tree, load_sqlite
 from dashboard.queries import LogQueries
 from dashboard.store import Store
 
-SCALES = {"tiny": 3_000, "100k": 100_000, "1m": 1_000_000, "10m": 10_000_000}
+SCALES = {"tiny": 1_000, "100k": 100_000, "1m": 1_000_000, "10m": 10_000_000}
 READ_OPS = ["page_open", "tab_switch", "flow_page", "detail", "token_report"]
 LABELS = {
     "page_open": "page open (flow groups + tab counts)", "tab_switch": "tab switch (Failed)",

@@ -24,7 +24,7 @@ WORKER = Path(__file__).with_name("worker.py")
 # Writer processes and executions per writer (5 events each, plus retried ones). On the local S3 server
 # (one Python process answering every request) fewer: the race is the same, the requests are many fewer.
 WRITERS = {"folder": 4, "s3": 2}
-RUNS = {"folder": 600, "s3": 48}
+RUNS = {"folder": 300, "s3": 48}  # > 40: a writer sends late steps to the kept day at run 40
 WRITER_DAYS = dict(since=(BASE + dt.timedelta(days=5)).date(), until=(BASE + dt.timedelta(days=7)).date())
 OLD = dict(since=OLD_DAY.date(), until=OLD_DAY.date())
 TODAY = (BASE + dt.timedelta(days=7)).date()  # with 7 days kept, the old day is past the window

@@ -114,7 +114,7 @@ for x in sys.argv[2:]:
 def test_deletes_killed_at_any_moment_never_leave_steps_of_an_execution_gone_from_the_lists(location: str,
                                                                                            subprocess_env):
     remote = "://" in location  # each commit is HTTP round trips: fewer runs and kills
-    ids = write_runs(location, 6 if remote else 24)
+    ids = write_runs(location, 4 if remote else 16)
     rng = random.Random(7)
     pending = list(ids)
     kills = 0

@@ -1,4 +1,4 @@
-"""The load test at a small scale, so its code cannot rot: 2 sessions, 100 events/s, about 8 s.
+"""The load test at a small scale, so its code cannot rot: 2 sessions, 100 events/s, about 5 s.
 
 It runs the command as the lead would (a real server, real writer processes, Debian's
 Chromium) and checks that nothing went wrong and every interaction was measured. No
@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def test_small_load_runs_without_errors_and_measures_every_interaction(tmp_path):
     figures = tmp_path / "load.json"
     command = [sys.executable, "-m", "benchmarks.load_test", "--data", str(tmp_path / "logs"), "--days", "2",
-               "--per-day", "100", "--sessions", "2", "--rate", "100", "--duration", "8", "--writers", "1",
+               "--per-day", "100", "--sessions", "2", "--rate", "100", "--duration", "5", "--writers", "1",
                "--think", "0.2", "--reload", "--json", str(figures)]  # --reload: every kind, page loads too
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert figures.exists(), done.stdout + done.stderr

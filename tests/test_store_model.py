@@ -335,11 +335,11 @@ class StoreMachineOnS3(StoreMachine):
 
 
 StoreMachine.TestCase.settings = settings(
-    max_examples=20, stateful_step_count=30, deadline=None,
+    max_examples=12, stateful_step_count=30, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 StoreMachineOnS3.TestCase.settings = settings(  # each commit is an HTTP round trip or three: fewer examples
-    max_examples=3, stateful_step_count=15, deadline=None,
+    max_examples=2, stateful_step_count=15, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 TestStoreAgainstModel = StoreMachine.TestCase

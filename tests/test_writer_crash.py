@@ -31,7 +31,7 @@ from dashboard.store import Store
 
 WORKER = Path(__file__).with_name("worker.py")
 GROUP = 30  # executions per group, as in worker.py
-ROUNDS = 9
+ROUNDS = 6
 
 
 class WriterProcess:
@@ -107,7 +107,7 @@ def check_store(root: str, groups_acked: set[int]) -> None:
 @pytest.mark.slow
 def test_killed_writer_loses_no_acknowledged_event(location: str, subprocess_env: dict):
     data_root = location
-    rounds = ROUNDS if "://" not in location else 3  # each commit is HTTP round trips: fewer rounds
+    rounds = ROUNDS if "://" not in location else 2  # each commit is HTTP round trips: fewer rounds
     rng = random.Random(1234)
     acked: set[int] = set()
     first = 0
