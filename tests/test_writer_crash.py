@@ -107,7 +107,7 @@ def check_store(root: str, groups_acked: set[int]) -> None:
 @pytest.mark.slow
 def test_killed_writer_loses_no_acknowledged_event(location: str, subprocess_env: dict):
     data_root = location
-    rounds = ROUNDS if "://" not in location else 2  # each commit is HTTP round trips: fewer rounds
+    rounds = ROUNDS if "://" not in location else 3  # HTTP round trips: fewer rounds (3: each kind of kill)
     rng = random.Random(1234)
     acked: set[int] = set()
     first = 0
