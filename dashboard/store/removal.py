@@ -40,9 +40,9 @@ def record_deletions_of(store: Store, ids_by_day: dict[dt.date, Iterable[str]]) 
     sha256(), as `id_hash` does: a million ids of a Clear all in a fraction of a second)."""
     from .core import utcnow
 
-    parts = [pa.table({"execution_id": pa.array(list(day_ids), pa.string()),
-                       "day": pa.array([day] * len(day_ids), pa.date32())})
-             for day, day_ids in ((day, list(ids)) for day, ids in ids_by_day.items()) if day_ids]
+    lists = {day: list(ids) for day, ids in ids_by_day.items()}
+    parts = [pa.table({"execution_id": pa.array(ids, pa.string()), "day": pa.array([day] * len(ids), pa.date32())})
+             for day, ids in lists.items() if ids]
     if not parts:
         return
     given = pa.concat_tables(parts)
@@ -126,8 +126,7 @@ def clear_all(store: Store, progress: Progress | None = None) -> int:
                 thinned.append(day)
     record_deletions_of(store, doomed_by_day)
     whole = [day for day in doomed_by_day if day not in thinned]
-    for name in ("steps", "executions", "rollups", "token_rollups"):
-        drop_days(store, whole, [name])
+    drop_days(store, whole, ("steps", "executions", "rollups", "token_rollups"))
     _rewrite_pending_without(store, [x for day in whole for x in doomed_by_day[day]])
     if progress:
         progress(len(whole))
