@@ -54,15 +54,23 @@ def step(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def prepare(work: Path, executions: int, seed: int) -> tuple[Path, Path, dict]:
+def peak_rss_mb() -> float:
+    status = Path("/proc/self/status").read_text().splitlines()
+    return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
+
+
+def prepare(work: Path, executions: int, seed: int, with_sqlite: bool = True) -> tuple[Path, Path, dict]:
     parquet, db = work / "flowlogs", work / "sqlite.db"
     facts = {}
     if not (work / "facts.json").exists():  # written last: an interrupted generation starts over
         shutil.rmtree(parquet, ignore_errors=True)
         step(f"generating {executions:,} executions")
         start = time.perf_counter()
-        counts = generate(parquet, executions, seed=seed)
+        done = iter(range(1, 31))
+        counts = generate(parquet, executions, seed=seed, progress=lambda _: step(f"  day {next(done)} of 30"))
         facts["generate_s"] = time.perf_counter() - start
+        facts["generate_peak_mb"] = peak_rss_mb()  # nothing else ran in this process yet
+        step("compacting")
         start = time.perf_counter()
         Store(parquet).compact()
         facts["compact_s"] = time.perf_counter() - start
@@ -70,6 +78,8 @@ def prepare(work: Path, executions: int, seed: int) -> tuple[Path, Path, dict]:
         db.unlink(missing_ok=True)  # the baseline is loaded from these files
         (work / "facts.json").write_text(json.dumps(facts))
     facts = json.loads((work / "facts.json").read_text())
+    if not with_sqlite:
+        return parquet, db, facts
     if not db.exists():
         step("loading the SQLite baseline")
         start = time.perf_counter()

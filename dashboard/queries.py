@@ -507,9 +507,12 @@ class LogQueries:
         narrowed = self._narrowed(since, until, search, cause)
         if narrowed is None:
             # a compacted row whose start came late has no flow name yet: it is kept for the merge
-            return self._sql(f"SELECT {EXECUTION_COLUMNS} FROM executions {page}", params,
-                             days=self._days(since, until),
-                             base_filter="flow_name = $flow_name OR flow_name IS NULL" if flow_name is not None else "")
+            base_filter = "flow_name = $flow_name OR flow_name IS NULL" if flow_name is not None else ""
+            days = self._days(since, until)
+            if flow_name is not None:
+                days, params["offset"] = self._page_days(where, params, since, until, flow_name, tab, base_filter)
+            return self._sql(f"SELECT {EXECUTION_COLUMNS} FROM executions {page}", params, days=days,
+                             base_filter=base_filter)
         # the page's ids from the kept executions, then their rows from just their days
         params["matched"] = narrowed
         kept = self._sql(f"SELECT execution_id, day FROM matched {page}", params, rows=True)
@@ -517,6 +520,44 @@ class LogQueries:
             SELECT {EXECUTION_COLUMNS} FROM executions WHERE execution_id IN (SELECT unnest($ids))
             ORDER BY started_at DESC, execution_id DESC""", {"ids": [r["execution_id"] for r in kept]},
                          days=sorted({r["day"] for r in kept}) or self._days(since, until))
+
+    def _page_days(self, where: str, params: dict, since, until, flow_name: str, tab: Tab | str,
+                   base_filter: str) -> tuple[list[dt.date] | None, int]:
+        """The days a page of a flow's executions lies in, and its offset within them.
+
+        Days hold executions by their start, so newest first means day by day: the rollups count
+        each compacted day's runs (live days are counted from their rows), and the page reads the
+        days its rows fall in, plus a day on each side (a start sent again across midnight keeps
+        its first day). A flow's page 1 then reads a day or two instead of 30."""
+        offset, limit = params["offset"], params["limit"]
+        rolled, live = self._split_days(since, until, "rollups")
+        if not rolled.num_rows:
+            return self._days(since, until), offset
+        counts = dict.fromkeys(live, 0) | dict.fromkeys(rolled["day"].unique().to_pylist(), 0)
+        mine = pc.and_(pc.equal(rolled["flow_name"], flow_name),
+                       pc.is_in(rolled["status"], pa.array(Tab(tab).statuses, pa.string())))
+        for row in rolled.filter(mine).group_by("day").aggregate([("runs", "sum")]).to_pylist():
+            counts[row["day"]] = row["runs_sum"]
+        if live:
+            counted = self._sql(f"SELECT day, count(*) AS runs FROM executions WHERE {where} GROUP BY day",
+                                {k: v for k, v in params.items() if k not in ("limit", "offset")}, days=live,
+                                rows=True, base_filter=base_filter)
+            counts.update({r["day"]: r["runs"] for r in counted})
+        newest_first = sorted(counts, reverse=True)
+        first = last = None
+        seen = 0
+        for i, day in enumerate(newest_first):
+            if first is None and seen + counts[day] > offset:
+                first = i
+            seen += counts[day]
+            last = i
+            if seen >= offset + limit:
+                break
+        if first is None:
+            return [], 0  # past the last execution
+        lo, hi = max(first - 1, 0), last + 1
+        skipped = sum(counts[d] for d in newest_first[:lo])
+        return sorted(newest_first[lo:hi + 1]), offset - skipped
 
     def execution(self, execution_id: str) -> dict | None:
         """One execution with every field and its steps in order; None if there is none."""

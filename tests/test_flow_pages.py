@@ -1,0 +1,90 @@
+"""A flow's pages read only the days they fall in (rollups count the compacted days), and give
+exactly the rows a scan of every day gives: any offset, any tab, compacted and live days mixed,
+an execution re-started across midnight, a time range cutting days in half."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pytest
+from factories import UTC, finished, started, step, uuid7_at
+
+from dashboard.ingest import ingest_lines
+from dashboard.queries import EXECUTION_COLUMNS, LogQueries
+from dashboard.store import Store
+from dashboard.writer import Writer
+
+T0 = dt.datetime(2026, 11, 10, 0, 30, tzinfo=UTC)
+FLOWS = ("Orders", "Reminders")
+STATUSES = ("completed", "failed", "completed_with_errors", "cancelled")
+
+
+def events(day_index: int, count: int, rng: random.Random) -> list[dict]:
+    out = []
+    for n in range(count):
+        at = T0 + dt.timedelta(days=day_index, minutes=rng.randrange(0, 23 * 60))
+        execution_id = uuid7_at(at, salt=day_index * 1000 + n)
+        out.append(started(execution_id, at, flow_name=rng.choice(FLOWS)))
+        out.append(step(execution_id, 0, at))
+        if rng.random() < 0.9:  # the rest keep running
+            out.append(finished(execution_id, at + dt.timedelta(seconds=5), rng.choice(STATUSES)))
+    return out
+
+
+def ingest(store: Store, evs: list[dict]) -> None:
+    import json
+
+    with Writer(store, flush_interval=None) as writer:
+        assert ingest_lines([json.dumps(e).encode() for e in evs], writer).ok
+
+
+@pytest.fixture(scope="module")
+def queries(tmp_path_factory) -> LogQueries:
+    store = Store(tmp_path_factory.mktemp("pages"))
+    rng = random.Random(7)
+    ingest(store, [e for d in range(6) for e in events(d, [9, 0, 14, 3, 11, 8][d], rng)])
+    store.compact(days=[T0.date() + dt.timedelta(days=d) for d in range(4)])  # days 4 and 5 stay live
+    # a late batch on a compacted day makes it live again; a start sent again after midnight keeps its day
+    late = events(2, 4, random.Random(8))
+    again = dict(late[0], at=(T0 + dt.timedelta(days=3, hours=-0.4)).isoformat())
+    ingest(store, [*late, again])
+    return LogQueries(store)
+
+
+def scanned(queries: LogQueries, flow: str, tab: str, offset: int, since=None, until=None) -> list[str]:
+    """The page read the plain way: every day of the range, then sorted."""
+    where, params = queries._where(tab, since, until, flow)
+    params.update(limit=5, offset=offset)
+    return queries._sql(f"SELECT {EXECUTION_COLUMNS} FROM executions WHERE {where} "
+                        "ORDER BY started_at DESC, execution_id DESC LIMIT $limit OFFSET $offset",
+                        params, days=queries._days(since, until)).execution_id.tolist()
+
+
+@pytest.mark.parametrize("tab", ["all", "failed", "completed", "running"])
+@pytest.mark.parametrize("flow", FLOWS)
+def test_every_page_of_a_flow_is_the_page_a_scan_of_every_day_gives(queries, flow, tab):
+    total = queries.tab_counts(flow_name=flow)[tab]
+    pages = [queries.executions(flow, tab, limit=5, offset=o).execution_id.tolist() for o in range(0, total + 6)]
+    for offset, page in enumerate(pages):
+        assert page == scanned(queries, flow, tab, offset), offset
+    listed = [i for o in range(0, total, 5) for i in pages[o]]
+    assert len(listed) == len(set(listed)) == total
+
+
+def test_a_page_of_a_range_that_cuts_days_in_half_is_the_scans_page(queries):
+    since, until = T0 + dt.timedelta(days=1, hours=12), T0 + dt.timedelta(days=4, hours=6)
+    for offset in range(0, 30):
+        page = queries.executions("Orders", "all", limit=5, offset=offset, since=since, until=until)
+        assert page.execution_id.tolist() == scanned(queries, "Orders", "all", offset, since, until), offset
+
+
+def test_page_one_of_a_flow_reads_the_newest_days_only(queries):
+    days, offset = queries._page_days(*_args(queries, "Orders", offset=0))
+    assert offset == 0 and days and len(days) <= 3 and max(days) == max(queries.store.days())
+
+
+def _args(queries: LogQueries, flow: str, offset: int):
+    where, params = queries._where("all", None, None, flow)
+    params.update(limit=5, offset=offset)
+    return where, params, None, None, flow, "all", ""
