@@ -38,6 +38,7 @@ CREATE TABLE steps (
 
 EXEC_COLUMNS = ["execution_id", "flow_id", "flow_name", "trigger_type", "trigger_phone", "started_at", "status",
                 "finished_at", "messages_sent", "messages_failed", "error"]
+DEEP_OFFSET = 5_000  # a deep page of one flow's executions
 STEP_COLUMNS = ["execution_id", "step_index", "node_id", "node_name", "node_type", "status", "started_at",
                 "finished_at", "model", "prompt_tokens", "completion_tokens", "system_prompt", "user_prompt",
                 "ai_reply", "warnings", "error", "input", "output"]
@@ -100,8 +101,26 @@ class Flowlogs:
     def flow_page(self, flow: str):
         return self.queries.executions(flow, Tab.ALL, limit=25)
 
+    def flow_page_deep(self, flow: str):
+        return self.queries.executions(flow, Tab.ALL, limit=25, offset=DEEP_OFFSET)
+
     def detail(self, execution_id: str):
         return self.queries.execution(execution_id)
+
+    def failures(self):
+        return self.queries.failures()
+
+    def failure_causes(self):
+        return self.queries.failure_causes()
+
+    def search(self, text: str):
+        """What the page runs for a search: the tab counts, the flow groups, the first flow's first page."""
+        counts = self.queries.tab_counts(search=text)
+        groups = self.queries.flow_groups(search=text)
+        rows = self.queries.executions(groups.flow_name.iloc[0], search=text, limit=25) if len(groups) else None
+        return counts, groups, rows
+
+    search_id = search_phone = search_error = search
 
     def token_report(self):
         return self.queries.token_usage("day"), self.queries.token_usage("model")
@@ -143,6 +162,40 @@ class SQLite:
     def flow_page(self, flow: str):
         return self.con.execute("SELECT * FROM executions WHERE flow_name = ? ORDER BY started_at DESC LIMIT 25",
                                 (flow,)).fetchall()
+
+    def flow_page_deep(self, flow: str):
+        return self.con.execute("SELECT * FROM executions WHERE flow_name = ? ORDER BY started_at DESC "
+                                f"LIMIT 25 OFFSET {DEEP_OFFSET}", (flow,)).fetchall()
+
+    def failures(self):
+        """Failed executions with their first failed step (the cause is classified in the app)."""
+        return self.con.execute("""
+            SELECT e.*, s.step_index, s.node_name, s.node_type, coalesce(s.error, e.error), s.input
+            FROM executions e LEFT JOIN steps s ON s.execution_id = e.execution_id AND s.step_index =
+                 (SELECT min(step_index) FROM steps f WHERE f.execution_id = e.execution_id AND f.status = 'failed')
+            WHERE e.status IN ('failed', 'completed_with_errors') ORDER BY e.started_at DESC""").fetchall()
+
+    def _search(self, where: str, args: tuple):
+        """The page's three queries for a search, over the executions `where` keeps."""
+        kept = f"SELECT * FROM executions WHERE {where}"
+        counts = self.con.execute(f"SELECT status, count(*) FROM ({kept}) GROUP BY status", args).fetchall()
+        groups = self.con.execute(f"SELECT flow_name, count(*), max(started_at) FROM ({kept}) GROUP BY flow_name "
+                                  "ORDER BY 3 DESC", args).fetchall()
+        rows = self.con.execute(f"SELECT * FROM ({kept}) WHERE flow_name = ? ORDER BY started_at DESC LIMIT 25",
+                                (*args, groups[0][0])).fetchall() if groups else []
+        return counts, groups, rows
+
+    def search_id(self, text: str):
+        return self._search("execution_id = ?", (text,))  # the primary key: SQLite's best case
+
+    def search_phone(self, text: str):
+        digits = "".join(c for c in text if c.isdigit())
+        return self._search("replace(replace(trigger_phone, ' ', ''), '+', '') LIKE ?", (f"%{digits}%",))
+
+    def search_error(self, text: str):
+        like = f"%{text}%"
+        return self._search("error LIKE ? OR execution_id IN (SELECT execution_id FROM steps WHERE error LIKE ?)",
+                            (like, like))
 
     def detail(self, execution_id: str):
         head = self.con.execute("SELECT * FROM executions WHERE execution_id = ?", (execution_id,)).fetchone()

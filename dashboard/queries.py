@@ -192,6 +192,8 @@ class LogQueries:
         self.store = store
         self._con = store.connect()
         self._con.execute("SET GLOBAL TimeZone = 'UTC'")
+        # data files never change once written (a rewrite writes new ones): parse each footer once
+        self._con.execute("SET GLOBAL parquet_metadata_cache = true")
         self._lock = threading.Lock()
         self._rollups: dict[str, dict[str, pa.Table]] = {}  # kind -> file -> table
         self._by_day: OrderedDict[tuple, pa.Table] = OrderedDict()  # (what, day, its files) -> rows
