@@ -27,8 +27,9 @@ from dashboard.demo import (
     sample_errors,
     uuid7_at,
 )
+from dashboard.events import E164
 from dashboard.queries import LogQueries, day_from_id
-from dashboard.schema import E164, FINAL_STATUSES, FailureCause, classify_failure
+from dashboard.schema import FINAL_STATUSES, FailureCause, classify_failure
 from dashboard.store import Store
 
 NOW = dt.datetime(2026, 3, 15, 14, 30, tzinfo=dt.timezone.utc)

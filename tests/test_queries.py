@@ -212,7 +212,7 @@ def test_empty_store_answers_empty(tmp_path):
 def live_day(tmp_path):
     """A store, its writer (flushed by hand), a function writing one contract event, and a start
     time half an hour ago: today, as a live stream writes it."""
-    from dashboard.schema import parse_event
+    from dashboard.events import parse_event
 
     store = Store(tmp_path / "logs")
     writer = Writer(store, flush_interval=None)
