@@ -84,3 +84,8 @@ def _unreadable(text: str | bytes, reason: str) -> UnreadableJson:
     value = UnreadableJson(text)
     value.reason = reason
     return value
+
+
+def parse_json_field(text: str | None) -> Any:
+    """The stored JSON text of an input or output, as Python values."""
+    return None if text is None else msgspec.json.decode(text)

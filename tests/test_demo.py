@@ -28,9 +28,9 @@ from dashboard.demo import (
     uuid7_at,
 )
 from dashboard.events import E164
-from dashboard.queries import LogQueries, day_from_id
+from dashboard.queries import LogQueries
 from dashboard.schema import FINAL_STATUSES, FailureCause, classify_failure
-from dashboard.store import Store
+from dashboard.store import Store, day_from_id
 
 NOW = dt.datetime(2026, 3, 15, 14, 30, tzinfo=dt.timezone.utc)
 DAYS = 30

@@ -32,7 +32,8 @@ from hypothesis import strategies as st
 
 from dashboard.events import MAX_FIELD_BYTES, MIN_FIELD_BYTES, EventError, parse_event
 from dashboard.ingest import IngestReport, OversizedLine, ingest_lines, ingest_stream, read_lines
-from dashboard.queries import LogQueries, parse_json_field
+from dashboard.json_values import parse_json_field
+from dashboard.queries import LogQueries
 from dashboard.recorder import Recorder
 from dashboard.store import Store
 from dashboard.truncation import cut_utf8, limit_payload

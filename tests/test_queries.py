@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from dashboard.queries import LogQueries, day_from_id
+from dashboard.queries import LogQueries
 from dashboard.recorder import Recorder
 from dashboard.schema import FailureCause, Tab, classify_failure
-from dashboard.store import Store
+from dashboard.store import Store, day_from_id
 from dashboard.writer import Writer
 
 T0 = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.timezone.utc)
