@@ -21,7 +21,7 @@ from pathlib import Path
 
 
 def events(batch: int, per_flush: int):
-    from dashboard.schema import parse_event
+    from dashboard.events import parse_event
 
     now = dt.datetime.now(dt.UTC)
     for i in range(per_flush):

@@ -13,7 +13,8 @@ from pathlib import Path
 import msgspec
 
 from benchmarks.systems import SQLITE_SCHEMA
-from dashboard.schema import ExecutionStarted, StepFinished, Tokens, Trigger, TriggerType
+from dashboard.events import ExecutionStarted, StepFinished, Tokens, Trigger
+from dashboard.schema import TriggerType
 from dashboard.store import Store, new_id
 from dashboard.writer import Writer
 

@@ -21,7 +21,8 @@ from typing import Any
 
 import msgspec
 
-from .schema import FAILURE_STATUSES, ExecutionStatus, StepStatus, Tab, read_json
+from .json_values import read_json
+from .schema import FAILURE_STATUSES, ExecutionStatus, StepStatus, Tab
 
 # A duration is notably different when one is over twice the other and they are this far apart:
 # timings jitter, and a 5 ms step taking 12 ms is not news.

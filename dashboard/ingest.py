@@ -17,17 +17,16 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from .schema import (
+from .events import (
     LINE_BYTES_PER_FIELD_BYTE,
     MAX_LINE_BYTES,
     EventError,
     ExecutionFinished,
     ExecutionStarted,
-    day_of,
     line_too_long,
     parse_event,
-    utc,
 )
+from .schema import day_of, utc
 from .writer import FlushReport, Writer
 
 SKIP_CHUNK_BYTES = 1 << 20  # an oversized line is read away in pieces of this size

@@ -41,7 +41,8 @@ from typing import Any
 
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 
-from .schema import UnreadableJson, classify_failure, read_json
+from .json_values import UnreadableJson, read_json
+from .schema import classify_failure
 
 MASK = "•••"
 HIDDEN = "hidden: only admins see AI prompts and replies"  # what a viewer sees in place of the text

@@ -25,22 +25,20 @@ from typing import Any
 
 import msgspec
 
-from .schema import (
-    MAX_JSON_DEPTH,
+from .events import (
     Event,
     EventError,
     ExecutionFinished,
     ExecutionStarted,
-    ExecutionStatus,
     StepFinished,
-    StepStatus,
     Tokens,
     Trigger,
-    TriggerType,
     check_json_value,
     encode_event,
     parse_event,
 )
+from .json_values import MAX_JSON_DEPTH
+from .schema import ExecutionStatus, StepStatus, TriggerType
 from .store import Store, new_id, utcnow
 from .writer import Writer
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from .events import ExecutionFinished
 from .queries import LogQueries
-from .schema import ExecutionFinished, ExecutionStatus
+from .schema import ExecutionStatus
 from .store import utcnow
 from .writer import Writer
 

@@ -32,19 +32,10 @@ import duckdb
 import pyarrow as pa
 from deltalake.exceptions import DeltaError
 
-from .schema import (
-    EXECUTION_ROW,
-    MAX_FIELD_BYTES,
-    STEP_JSON_FIELDS,
-    STEP_ROW,
-    STEP_TEXT_FIELDS,
-    Event,
-    check_field_limit,
-    day_of,
-    event_row,
-    limit_payload,
-)
+from .events import MAX_FIELD_BYTES, STEP_JSON_FIELDS, STEP_TEXT_FIELDS, Event, event_row
+from .schema import EXECUTION_ROW, STEP_ROW, day_of
 from .store import Store, StoreError, utcnow
+from .truncation import check_field_limit, limit_payload
 
 # What a failed write raises: the OS (full disk, read-only folder), delta-rs, DuckDB writing a file.
 WRITE_ERRORS = (OSError, DeltaError, duckdb.IOException)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from dashboard.schema import Event, parse_event
+from dashboard.events import Event, parse_event
 
 UTC = dt.timezone.utc
 

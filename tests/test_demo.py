@@ -27,9 +27,10 @@ from dashboard.demo import (
     sample_errors,
     uuid7_at,
 )
-from dashboard.queries import LogQueries, day_from_id
-from dashboard.schema import E164, FINAL_STATUSES, FailureCause, classify_failure
-from dashboard.store import Store
+from dashboard.events import E164
+from dashboard.queries import LogQueries
+from dashboard.schema import FINAL_STATUSES, FailureCause, classify_failure
+from dashboard.store import Store, day_from_id
 
 NOW = dt.datetime(2026, 3, 15, 14, 30, tzinfo=dt.timezone.utc)
 DAYS = 30

@@ -1,5 +1,5 @@
 """docs/events.md and docs/events.schema.json, the event contract in the repository: the schema is what
-`dashboard.schema` generates, every example of the page is accepted by `flowlogs ingest` (and by the
+`dashboard.events` generates, every example of the page is accepted by `flowlogs ingest` (and by the
 schema), and the page's rejected example is reported exactly as the page shows."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from dashboard.schema import event_json_schema, event_json_schema_text
+from dashboard.events import event_json_schema, event_json_schema_text
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 PAGE = DOCS / "events.md"
@@ -50,7 +50,7 @@ def ingest(data: Path, file: Path) -> subprocess.CompletedProcess:
 
 def test_the_committed_schema_is_generated_from_the_types():
     assert SCHEMA.read_text(encoding="utf-8") == event_json_schema_text(), (
-        "docs/events.schema.json is out of date: run `python -m dashboard.schema > docs/events.schema.json`")
+        "docs/events.schema.json is out of date: run `python -m dashboard.events > docs/events.schema.json`")
 
 
 def test_the_page_has_an_example_of_each_event():

@@ -30,11 +30,13 @@ from factories import UTC, finished, line, live_rows, parsed, started, step, str
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dashboard.events import MAX_FIELD_BYTES, MIN_FIELD_BYTES, EventError, parse_event
 from dashboard.ingest import IngestReport, OversizedLine, ingest_lines, ingest_stream, read_lines
-from dashboard.queries import LogQueries, parse_json_field
+from dashboard.json_values import parse_json_field
+from dashboard.queries import LogQueries
 from dashboard.recorder import Recorder
-from dashboard.schema import MAX_FIELD_BYTES, MIN_FIELD_BYTES, EventError, cut_utf8, limit_payload, parse_event
 from dashboard.store import Store
+from dashboard.truncation import cut_utf8, limit_payload
 from dashboard.writer import WriteFailed, Writer
 
 T0 = dt.datetime(2026, 11, 18, 9, 0, tzinfo=UTC)
@@ -444,7 +446,7 @@ def test_a_read_only_data_directory_fails_the_flush_and_keeps_the_events(tmp_pat
 
 FILE_SIZE_LIMITED_WRITER = textwrap.dedent("""
     import json, resource, signal, sys
-    from dashboard.schema import parse_event
+    from dashboard.events import parse_event
     from dashboard.store import Store
     from dashboard.writer import WriteFailed, Writer
 

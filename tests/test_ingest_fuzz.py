@@ -21,16 +21,10 @@ import pyarrow.parquet as pq
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dashboard.events import MIN_FIELD_BYTES, ExecutionFinished, ExecutionStarted, StepFinished, parse_event
 from dashboard.ingest import ingest_lines
 from dashboard.queries import LogQueries
-from dashboard.schema import (
-    MIN_FIELD_BYTES,
-    ExecutionFinished,
-    ExecutionStarted,
-    StepFinished,
-    parse_event,
-    utc,
-)
+from dashboard.schema import utc
 from dashboard.store import Store
 from dashboard.writer import Writer
 

@@ -188,7 +188,7 @@ def odd_shapes(tmp_path_factory) -> Path:
     # stored before ingest limited nesting (issue 15, item 1): a failed step's input 950 levels deep
     from factories import line
 
-    from dashboard import schema
+    from dashboard import events
     from dashboard.writer import Writer
 
     deep = line(step("deep", 0, at[0], status="failed", error="Invalid phone number"))[:-1] + \
@@ -196,7 +196,7 @@ def odd_shapes(tmp_path_factory) -> Path:
     with Writer(Store(root), flush_interval=None) as writer:
         for text in (line(started("deep", at[0], flow_name="Deep")), deep,
                      line(finished("deep", at[1], "failed"))):
-            writer.write(schema._decoder.decode(text))
+            writer.write(events._decoder.decode(text))
     return root
 
 

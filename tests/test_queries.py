@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from dashboard.queries import LogQueries, day_from_id
+from dashboard.queries import LogQueries
 from dashboard.recorder import Recorder
 from dashboard.schema import FailureCause, Tab, classify_failure
-from dashboard.store import Store
+from dashboard.store import Store, day_from_id
 from dashboard.writer import Writer
 
 T0 = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.timezone.utc)
@@ -212,7 +212,7 @@ def test_empty_store_answers_empty(tmp_path):
 def live_day(tmp_path):
     """A store, its writer (flushed by hand), a function writing one contract event, and a start
     time half an hour ago: today, as a live stream writes it."""
-    from dashboard.schema import parse_event
+    from dashboard.events import parse_event
 
     store = Store(tmp_path / "logs")
     writer = Writer(store, flush_interval=None)

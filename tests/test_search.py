@@ -9,7 +9,8 @@ import datetime as dt
 import pytest
 from factories import finished, parsed, started, step, uuid7_at
 
-from dashboard.queries import LogQueries, Search, phone_digits
+from dashboard.queries import LogQueries, Search
+from dashboard.queries.search import phone_digits
 from dashboard.schema import FailureCause
 from dashboard.store import Store
 from dashboard.writer import Writer

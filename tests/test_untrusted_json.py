@@ -14,13 +14,14 @@ import pytest
 from factories import UTC, finished, line, started, step
 from typer.testing import CliRunner
 
-from dashboard import schema
+from dashboard import events
 from dashboard.cli import app
 from dashboard.compare import compare
+from dashboard.events import EventError, parse_event
+from dashboard.json_values import MAX_JSON_DEPTH, UnreadableJson, read_json
 from dashboard.privacy import Privacy
 from dashboard.queries import LogQueries
 from dashboard.recorder import Recorder
-from dashboard.schema import MAX_JSON_DEPTH, EventError, UnreadableJson, parse_event, read_json
 from dashboard.store import Store
 from dashboard.ui.format import execution_item
 from dashboard.ui.json_tree import parse as tree_parse
@@ -151,7 +152,7 @@ def stored_before_the_limits(tmp_path):
     ]
     with Writer(Store(tmp_path), flush_interval=None) as writer:
         for text in lines:
-            writer.write(schema._decoder.decode(text))  # the contract as the old ingest applied it: no limits
+            writer.write(events._decoder.decode(text))  # the contract as the old ingest applied it: no limits
     return tmp_path
 
 

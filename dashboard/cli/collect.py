@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 
 from ..audit import cli_user
-from ..schema import MAX_FIELD_BYTES, MIN_FIELD_BYTES
+from ..events import MAX_FIELD_BYTES, MIN_FIELD_BYTES
 from .options import DEFAULT_DATA, AsJson, DataDir, open_data
 from .output import emit_json, err, fail, print_table
 

@@ -11,8 +11,8 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from ..events import MAX_FIELD_BYTES, MIN_FIELD_BYTES
 from ..logs import Logs
-from ..schema import MAX_FIELD_BYTES, MIN_FIELD_BYTES
 from ..store import DEFAULT_RETENTION_DAYS, ExecutionNotFound, ExecutionRunning, StoreError
 from ..writer import WRITE_ERRORS, describe_write_error
 from .options import DEFAULT_DATA, DataDir, open_data, time_option

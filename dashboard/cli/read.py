@@ -13,10 +13,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from ..json_values import UnreadableJson, read_json
 from ..prices import PriceFileError
 from ..queries import TOKEN_GROUPS, LogQueries
 from ..reports import TOKEN_FORMATS, shown_models
-from ..schema import Tab, UnreadableJson, read_json
+from ..schema import Tab
 from ..ui.format import TRIGGER_LABELS
 from .options import DEFAULT_DATA, AsJson, DataDir, PricesFile, Since, Status, Until, open_data, time_option
 from .output import emit_json, err, fail, out, plain, print_table, records

@@ -18,8 +18,8 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
+from ..events import MAX_FIELD_BYTES
 from ..ingest import buffer_lines
-from ..schema import MAX_FIELD_BYTES
 from ..store import Store
 from ..writer import Writer, describe_write_error
 from .otlp import Span

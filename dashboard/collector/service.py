@@ -18,7 +18,7 @@ from tornado.ioloop import IOLoop
 from tornado.netutil import bind_sockets
 from tornado.web import Application
 
-from ..schema import MAX_FIELD_BYTES
+from ..events import MAX_FIELD_BYTES
 from ..store import Store
 from ..upkeep import start_merging
 from .http import Limits, routes

@@ -10,8 +10,8 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..events import E164
 from ..recorder import ExecutionRecord, StepRecord
-from ..schema import E164
 from .clock import LiveClock, SimulatedClock
 from .contacts import make_contact
 from .failures import (

@@ -10,12 +10,10 @@ from .core import (
     Store,
     StoreError,
     connect,
-    day_from_id,
-    id_hash,
-    new_id,
     retry_on_vanished_files,
     utcnow,
 )
+from .ids import day_from_id, id_hash, new_id
 from .location import Location, LocationError
 from .rules import ROLLUPS, executions_sql, merged_execution_rows_sql, steps_sql
 from .tables import SPECS, day_of_file

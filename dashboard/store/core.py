@@ -17,13 +17,11 @@ reads (moving unreadable files aside), and answers the questions writers ask.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import os
 import re
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
 
@@ -31,10 +29,10 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import uuid_utils
 
 from ..schema import EXECUTION_ROW, ExecutionStatus
 from . import compaction, pending, removal, writes
+from .ids import day_from_id, id_hash, new_id
 from .location import Location
 from .rules import empty_relation, executions_sql
 from .tables import SPECS, NewFile, RewriteConflict, Snapshot, Table, day_of_file
@@ -61,35 +59,6 @@ class ExecutionNotFound(StoreError):
 
 class ExecutionRunning(StoreError):
     pass
-
-
-def new_id(at: dt.datetime | None = None) -> str:
-    """A time-ordered id (UUIDv7) of `at` (default now): sorts by time, unique across processes."""
-    if at is None:
-        return str(uuid_utils.uuid7())
-    return str(uuid_utils.uuid7(nanoseconds=int(at.timestamp()) * 10**9 + at.microsecond * 1000))
-
-
-def day_from_id(execution_id: str) -> dt.date | None:
-    """The start day a UUIDv7 execution id encodes (the recorder's ids); None for other ids.
-
-    Only a hint: an engine may mint its ids otherwise, so callers confirm it.
-    """
-    try:
-        value = uuid.UUID(execution_id)
-    except ValueError:
-        return None
-    if value.version != 7:
-        return None
-    try:
-        return dt.datetime.fromtimestamp((value.int >> 80) / 1000, dt.UTC).date()
-    except (ValueError, OverflowError, OSError):
-        return None  # a UUIDv7 of a time past year 9999: not one of ours
-
-
-def id_hash(execution_id: str) -> str:
-    """What the deletions table keeps of a deleted id (DuckDB's sha256() gives the same)."""
-    return hashlib.sha256(execution_id.encode()).hexdigest()
 
 
 def utcnow() -> dt.datetime:
@@ -509,4 +478,4 @@ class Store:
 
 
 __all__ = ["DEFAULT_RETENTION_DAYS", "EXECUTION_ROW", "ExecutionNotFound", "ExecutionRunning", "ExecutionStatus",
-           "Store", "StoreError", "connect", "day_from_id", "day_of_file", "id_hash", "new_id", "utcnow"]
+           "Store", "StoreError", "connect", "day_of_file", "utcnow"]

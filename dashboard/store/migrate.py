@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .core import StoreError, id_hash
+from .core import StoreError
+from .ids import id_hash
 from .tables import NewFile
 
 if TYPE_CHECKING:

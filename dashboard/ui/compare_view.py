@@ -21,7 +21,7 @@ import param
 from panel.custom import JSComponent
 
 from ..compare import MISSING, Comparison, FieldChange, StepDiff, can_compare, compare
-from ..schema import UnreadableJson
+from ..json_values import UnreadableJson
 from .format import epoch_ms, plain
 from .loader import Loader
 from .source import LogSource

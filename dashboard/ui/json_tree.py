@@ -12,7 +12,7 @@ import json
 
 import panel as pn
 
-from ..schema import UnreadableJson, read_json
+from ..json_values import UnreadableJson, read_json
 from .format import esc, text_block
 
 LARGE_JSON = 100_000  # characters; past this the tree opens one level only

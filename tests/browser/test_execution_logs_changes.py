@@ -19,7 +19,8 @@ from logs_page import LogsPage
 from planted import ROOT, parquet_ids
 from playwright.sync_api import expect
 
-from dashboard.schema import StepFinished, StepStatus
+from dashboard.events import StepFinished
+from dashboard.schema import StepStatus
 from dashboard.store import Store
 from dashboard.writer import Writer
 

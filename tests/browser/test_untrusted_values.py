@@ -15,7 +15,7 @@ from factories import UTC, finished, line, started, step
 from logs_page import LogsPage
 from playwright.sync_api import expect
 
-from dashboard import schema
+from dashboard import events
 from dashboard.store import Store
 from dashboard.writer import Writer
 
@@ -41,7 +41,7 @@ def server(tmp_path_factory):
                          raw_step(execution_id, at, input_text, status=status,
                                   error=None if status == "completed" else "payment declined"),
                          line(finished(execution_id, at + dt.timedelta(seconds=2), status))):
-                writer.write(schema._decoder.decode(text))  # as an older ingest stored them: no limits
+                writer.write(events._decoder.decode(text))  # as an older ingest stored them: no limits
     server = start_server(root, root.parent / "server.log", via="serve")
     yield server
     server.stop()

@@ -1,4 +1,4 @@
-"""Read-side queries: DuckDB SQL over the day partitions, returning pandas.
+"""Read-side queries (`LogQueries`): DuckDB SQL over the day partitions, returning pandas.
 
 Everything the page, the notebooks, the reports and the CLI show comes from here.
 Every value from a user or a log reaches SQL as a bound parameter, never as text.
@@ -7,39 +7,23 @@ Time ranges are on the execution's start and prune whole day partitions.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from concurrent.futures import Future
 from typing import Any
 
-import msgspec
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .schema import (
-    FAILURE_CAUSE_PATTERNS,
-    FAILURE_STATUSES,
-    ExecutionStatus,
-    FailureCause,
-    StepStatus,
-    Tab,
-)
-from .store import (
-    ROLLUPS,
-    SPECS,
-    Store,
-    day_from_id,
-    day_of_file,
-    executions_sql,
-    merged_execution_rows_sql,
-    steps_sql,
-)
-from .store.compaction import rollup_key
+from ..schema import FAILURE_STATUSES, ExecutionStatus, FailureCause, Tab
+from ..store import ROLLUPS, SPECS, Store, day_from_id, day_of_file, executions_sql, steps_sql
+from ..store.compaction import rollup_key
+from .causes import CAUSES_SCHEMA, classified_cte
+from .live import LiveExecutions
+from .search import NARROWED_COLUMNS, NARROWED_SCHEMA, Search, search_sql
+from .times import bound_day, bound_utc
 
 TOKEN_GROUPS = {  # grouping -> its columns in the token usage relation
     "day": ("day",),
@@ -48,17 +32,7 @@ TOKEN_GROUPS = {  # grouping -> its columns in the token usage relation
     "model": ("model",),
 }
 
-PHONE_LIKE = re.compile(r"\+?[\d\s().-]+")
-EXECUTION_ID_LIKE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F-]*")  # the start of a UUID, at least
-FULL_PHONE_DIGITS = 10  # E.164 numbers have 10-15 digits with their country code
-# What a search or a cause keeps of an execution: enough to count and group it, and find its page.
-NARROWED_SCHEMA = pa.schema([("execution_id", pa.string()), ("day", pa.date32()), ("flow_name", pa.string()),
-                             ("status", pa.string()), ("started_at", pa.timestamp("us", "UTC")),
-                             ("finished_at", pa.timestamp("us", "UTC"))])
-NARROWED_COLUMNS = ", ".join(NARROWED_SCHEMA.names)
-CAUSES_SCHEMA = NARROWED_SCHEMA.append(pa.field("cause", pa.string()))
 DAY_CACHE_ROWS = 2_000_000  # rows of per-day search results kept (about 100 MB at most)
-LIVE_ENTRIES = 8  # merged new files of live days kept (sets of files: the newest few of today and yesterday)
 
 EXECUTION_COLUMNS = """execution_id, flow_id, flow_name, status, trigger_type, trigger_phone,
     started_at, finished_at,
@@ -74,115 +48,6 @@ STEP_DETAIL = """
            coalesce(prompt_tokens, 0) + coalesce(completion_tokens, 0) AS total_tokens,
            system_prompt, user_prompt, ai_reply, warnings, error, input, output
     FROM steps WHERE execution_id = $id"""
-
-
-def _day(ts: dt.datetime | dt.date | None) -> dt.date | None:
-    if ts is None or isinstance(ts, dt.date) and not isinstance(ts, dt.datetime):
-        return ts
-    return ts.astimezone(dt.UTC).date() if ts.tzinfo else ts.date()
-
-
-def parse_time(value: str | dt.date | dt.datetime | None) -> dt.date | dt.datetime | None:
-    """A range bound from ISO 8601 text (`2026-11-01`, `2026-11-01T08:00Z`); a time without a
-    zone is UTC. A date stays a date: as `until` it covers its whole day. Raises ValueError."""
-    if not isinstance(value, str):
-        return value
-    if len(value) == 10:
-        return dt.date.fromisoformat(value)
-    parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
-
-
-def _as_utc(ts: dt.datetime | dt.date | None, end: bool = False) -> dt.datetime | None:
-    """A range bound as an aware UTC datetime; a bare date covers its whole day."""
-    if ts is None:
-        return None
-    if not isinstance(ts, dt.datetime):
-        ts = dt.datetime.combine(ts + dt.timedelta(days=1) if end else ts, dt.time(), dt.UTC)
-    return ts if ts.tzinfo else ts.replace(tzinfo=dt.UTC)
-
-
-class LiveExecutions:
-    """The executions a live day's new files touch, merged with their rows of the day's compacted file.
-
-    Every query of the page reads them, and under a live stream the new files hold tens of
-    thousands of rows that only a merge over all of them makes into executions (a finished row
-    carries no flow name to narrow by): 40 of a flow page's 50 ms. Files are immutable, so the
-    merge of a set of files is kept in memory (rows in the row schema, as compaction writes them)
-    and shared by every query; a query that finds more files than a kept merge folds in only the
-    new ones (the merge rule is the same for merged and raw rows), and queries that ask for the
-    same set while it is being merged wait for that one merge.
-    """
-
-    def __init__(self, store: Store, con, lock: threading.Lock):
-        self.store = store
-        self._con = con
-        self._lock = lock
-        self._kept: OrderedDict[tuple, Future] = OrderedDict()  # (bases, deltas) -> Future[pa.Table]
-
-    def merged(self, bases: list[str], deltas: list[str]) -> pa.Table:
-        key = (tuple(bases), tuple(deltas))
-        with self._lock:
-            future = self._kept.get(key)
-            if future is not None:  # merged already, or being merged: wait for that one
-                self._kept.move_to_end(key)
-                owner = False
-            else:
-                future = self._kept[key] = Future()
-                older = self._newest_subset(key)
-                while len(self._kept) > LIVE_ENTRIES:
-                    self._kept.popitem(last=False)
-                owner = True
-        if not owner:
-            return future.result()
-        try:
-            table = self._build(bases, deltas, older)
-        except BaseException as exc:
-            with self._lock:
-                self._kept.pop(key, None)  # not remembered: the next query tries again
-            future.set_exception(exc)
-            raise
-        future.set_result(table)
-        return table
-
-    def _newest_subset(self, key: tuple) -> tuple[list[str], pa.Table] | None:
-        """(its deltas, its merge) of the newest finished merge of the same bases over fewer deltas."""
-        bases, deltas = key
-        wanted = set(deltas)
-        for (kept_bases, kept_deltas), future in reversed(self._kept.items()):
-            if kept_bases == bases and future.done() and not future.exception() and set(kept_deltas) < wanted:
-                return list(kept_deltas), future.result()
-        return None
-
-    def _build(self, bases: list[str], deltas: list[str], older: tuple[list[str], pa.Table] | None) -> pa.Table:
-        if older is not None:
-            merged_before = set(older[0])
-            new = [d for d in deltas if d not in merged_before]
-        else:
-            new = deltas
-        params = {"bases": bases, "new": new}
-        base = self.store.source("executions", bases, "bases")
-        delta = self.store.source("executions", new, "new")
-        with self._lock:
-            cursor = self._con.cursor()
-        try:
-            if older is None:
-                rows = f"""(SELECT * FROM {base} WHERE execution_id IN (SELECT execution_id FROM {delta})
-                            UNION ALL BY NAME SELECT * FROM {delta})"""
-                sql = merged_execution_rows_sql(rows)
-            else:
-                cursor.register("kept", older[1])
-                ids = f"(SELECT DISTINCT execution_id FROM {delta})"
-                rows = f"""(SELECT * FROM kept WHERE execution_id IN {ids}
-                            UNION ALL BY NAME
-                            SELECT * FROM {base} WHERE execution_id IN {ids}
-                                AND execution_id NOT IN (SELECT execution_id FROM kept)
-                            UNION ALL BY NAME SELECT * FROM {delta})"""
-                sql = (f"SELECT * FROM ({merged_execution_rows_sql(rows)}) UNION ALL BY NAME "
-                       f"SELECT * FROM kept WHERE execution_id NOT IN {ids}")
-            return cursor.sql(sql, params={k: v for k, v in params.items() if f"${k}" in sql}).to_arrow_table()
-        finally:
-            cursor.close()
 
 
 class LogQueries:
@@ -204,7 +69,7 @@ class LogQueries:
     def _days(self, since, until) -> list[dt.date] | None:
         if since is None and until is None:
             return None
-        lo, hi = _day(since), _day(until)
+        lo, hi = bound_day(since), bound_day(until)
         return [d for d in self.store.all_days() if (lo is None or d >= lo) and (hi is None or d <= hi)]
 
     def _sql(self, body: str, params: dict[str, Any] | None = None, *, days=None, rows: bool = False,
@@ -226,58 +91,69 @@ class LogQueries:
             for dataset, merge in (("executions", executions_sql), ("steps", steps_sql)):
                 if dataset not in body:
                     continue  # binding a read_parquet opens its files: skip what the query does not use
-                compacted, other, bases, deltas = self.store.files_by_layer(dataset, days)
-                bound[f"{dataset}_compacted"], bound[f"{dataset}_other"] = compacted, other
-                if len(compacted) == 1 and not other and not bases:
-                    # one compacted file (a detail lookup): a plain read, its day a constant,
-                    # skips hive partitioning and the schema union (8.2 -> ~4 ms a lookup)
-                    day = day_of_file(compacted[0])
-                    relations[dataset] = merge(
-                        f"(SELECT *, DATE '{day.isoformat()}' AS day FROM read_parquet(${dataset}_compacted))",
-                        merged=True)
-                    continue
-                parts = [merge(self.store.source(dataset, other, f"{dataset}_other"))]
-                if compacted:  # already merged by compaction: read as they are
-                    parts.append(merge(self.store.source(dataset, compacted, f"{dataset}_compacted"),
-                                       merged=True))
-                if bases:  # live days: merge only the executions their new files touch
-                    bound[f"{dataset}_bases"] = bases
-                    base = self.store.source(dataset, bases, f"{dataset}_bases")
-                    narrow = "".join(f" AND ({c})" for c in (base_filter, id_filter) if c)
-                    if dataset == "executions":  # merged once per set of files, for every query
-                        bound["executions_touched"] = self._live.merged(bases, deltas)
-                        parts.append(merge("executions_touched", merged=True))
-                        touched = "(SELECT execution_id FROM executions_touched)"
-                    else:  # steps carry prompts and replies: merged per query, narrowed to its ids
-                        bound["steps_deltas"] = deltas
-                        delta = self.store.source(dataset, deltas, "steps_deltas")
-                        touched = f"(SELECT execution_id FROM {delta}{f' WHERE {id_filter}' if id_filter else ''})"
-                        parts.append(merge(f"(SELECT * FROM {base} WHERE execution_id IN {touched}{narrow} "
-                                           f"UNION ALL BY NAME SELECT * FROM {delta})"))
-                    parts.append(merge(f"(SELECT * FROM {base} WHERE execution_id NOT IN {touched}{narrow})",
-                                       merged=True))
-                relations[dataset] = " UNION ALL BY NAME ".join(f"({p})" for p in parts)
+                relations[dataset] = self._relation(dataset, merge, days, bound, base_filter, id_filter)
             # (a body over registered tables alone still opens with a CTE: its own start with a comma)
             ctes = ",\n".join(f"{name} AS ({sql})" for name, sql in relations.items()) or "no_files AS (SELECT 1)"
-            sql = f"WITH {ctes}\n{body}"
-            with self._lock:
-                cursor = self._con.cursor()
-            for name, table in [(k, v) for k, v in bound.items() if isinstance(v, pa.Table)]:
-                cursor.register(name, table)  # an in-memory table, queried by name
-                del bound[name]
-            try:
-                values = {k: v for k, v in bound.items() if f"${k}" in sql}
-                if arrow:
-                    return cursor.sql(sql, params=values).to_arrow_table()
-                result = cursor.execute(sql, values)
-                if not rows:
-                    return result.df()
-                names = [d[0] for d in result.description]
-                return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
-            finally:
-                cursor.close()
+            return self._run(f"WITH {ctes}\n{body}", bound, rows=rows, arrow=arrow)
 
         return self.store.read(run)
+
+    def _relation(self, dataset: str, merge, days, bound: dict, base_filter: str, id_filter: str) -> str:
+        """The SQL of `dataset` over its visible files of `days`, binding the file lists it reads in `bound`."""
+        compacted, other, bases, deltas = self.store.files_by_layer(dataset, days)
+        bound[f"{dataset}_compacted"], bound[f"{dataset}_other"] = compacted, other
+        if len(compacted) == 1 and not other and not bases:
+            # one compacted file (a detail lookup): a plain read, its day a constant,
+            # skips hive partitioning and the schema union (8.2 -> ~4 ms a lookup)
+            day = day_of_file(compacted[0])
+            return merge(
+                f"(SELECT *, DATE '{day.isoformat()}' AS day FROM read_parquet(${dataset}_compacted))",
+                merged=True)
+        parts = [merge(self.store.source(dataset, other, f"{dataset}_other"))]
+        if compacted:  # already merged by compaction: read as they are
+            parts.append(merge(self.store.source(dataset, compacted, f"{dataset}_compacted"),
+                               merged=True))
+        if bases:  # live days: merge only the executions their new files touch
+            parts += self._live_parts(dataset, merge, bases, deltas, bound, base_filter, id_filter)
+        return " UNION ALL BY NAME ".join(f"({p})" for p in parts)
+
+    def _live_parts(self, dataset: str, merge, bases: list[str], deltas: list[str], bound: dict,
+                    base_filter: str, id_filter: str) -> list[str]:
+        """The rows of live days: the executions their new files touch, merged, then the others as compacted."""
+        bound[f"{dataset}_bases"] = bases
+        base = self.store.source(dataset, bases, f"{dataset}_bases")
+        narrow = "".join(f" AND ({c})" for c in (base_filter, id_filter) if c)
+        if dataset == "executions":  # merged once per set of files, for every query
+            bound["executions_touched"] = self._live.merged(bases, deltas)
+            touched_rows = merge("executions_touched", merged=True)
+            touched = "(SELECT execution_id FROM executions_touched)"
+        else:  # steps carry prompts and replies: merged per query, narrowed to its ids
+            bound["steps_deltas"] = deltas
+            delta = self.store.source(dataset, deltas, "steps_deltas")
+            touched = f"(SELECT execution_id FROM {delta}{f' WHERE {id_filter}' if id_filter else ''})"
+            touched_rows = merge(f"(SELECT * FROM {base} WHERE execution_id IN {touched}{narrow} "
+                                 f"UNION ALL BY NAME SELECT * FROM {delta})")
+        return [touched_rows, merge(f"(SELECT * FROM {base} WHERE execution_id NOT IN {touched}{narrow})",
+                                    merged=True)]
+
+    def _run(self, sql: str, bound: dict, *, rows: bool, arrow: bool):
+        """Run `sql` on a cursor of its own: tables in `bound` registered by name, the rest its parameters."""
+        with self._lock:
+            cursor = self._con.cursor()
+        for name, table in [(k, v) for k, v in bound.items() if isinstance(v, pa.Table)]:
+            cursor.register(name, table)  # an in-memory table, queried by name
+            del bound[name]
+        try:
+            values = {k: v for k, v in bound.items() if f"${k}" in sql}
+            if arrow:
+                return cursor.sql(sql, params=values).to_arrow_table()
+            result = cursor.execute(sql, values)
+            if not rows:
+                return result.df()
+            names = [d[0] for d in result.description]
+            return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+        finally:
+            cursor.close()
 
     @staticmethod
     def _where(tab: Tab | str, since, until, flow_name: str | None = None, alias: str = "") -> tuple[str, dict]:
@@ -285,10 +161,10 @@ class LogQueries:
         clauses, params = [f"{p}status IN (SELECT unnest($statuses))"], {"statuses": list(Tab(tab).statuses)}
         if since is not None:
             clauses.append(f"{p}started_at >= $since")
-            params["since"] = _as_utc(since)
+            params["since"] = bound_utc(since)
         if until is not None:
             clauses.append(f"{p}started_at < $until")
-            params["until"] = _as_utc(until, end=True)
+            params["until"] = bound_utc(until, end=True)
         if flow_name is not None:
             clauses.append(f"{p}flow_name = $flow_name")
             params["flow_name"] = flow_name
@@ -324,60 +200,15 @@ class LogQueries:
         return pa.concat_tables(tables) if tables else schema.empty_table()
 
     def _searched(self, search: str | Search, days: list[dt.date] | None) -> pa.Table:
-        """(execution_id, day) of executions whose flow name, id, trigger phone, error, or any step's
-        error or AI reply contains the text, ignoring case; a phone number matches however it is written.
-
-        A scan of the days' partitions, cached per day (see `_per_day`). AI replies are most of the
-        text, so a search that is a phone number or an execution id does not read them."""
-        search = search if isinstance(search, Search) else Search(search)
-        text = search.text.strip()
-        params = {"q": text.lower(), "pattern": "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"}
-        execution_tests = ["contains(lower(flow_name), $q)", "contains(lower(execution_id), $q)",
-                           "error ILIKE $pattern ESCAPE '\\'"]  # ILIKE: twice as fast as lower() on long text
-        step_tests = ["error ILIKE $pattern ESCAPE '\\'"]
-        digits = phone_digits(text)
-        if digits:
-            params["digits"] = digits
-            # a whole number must be that number; a part of one (fewer digits) may be anywhere in it
-            test = "= $digits" if len(digits) >= FULL_PHONE_DIGITS else "LIKE '%' || $digits || '%'"
-            execution_tests.append(f"ltrim(regexp_replace(trigger_phone, '[^0-9]', '', 'g'), '0') {test}")
-        elif search.ai_replies and not EXECUTION_ID_LIKE.fullmatch(text):
-            step_tests.append("ai_reply ILIKE $pattern ESCAPE '\\'")
-        return self._per_day(("search", text.lower(), search.ai_replies), days, f"""
-            SELECT {NARROWED_COLUMNS} FROM executions
-            WHERE {' OR '.join(execution_tests)}
-               OR execution_id IN (SELECT execution_id FROM steps WHERE {' OR '.join(step_tests)})""",
-                             params, NARROWED_SCHEMA)
-
-    def _classified_cte(self, where: str, params: dict) -> str:
-        """CTE `classified`: the failed executions matching `where` (alias e), each with its failing
-        step and failure cause (the first pattern of FAILURE_CAUSE_PATTERNS its error matches)."""
-        cases = []
-        for i, (cause, pattern) in enumerate(FAILURE_CAUSE_PATTERNS):
-            params[f"p{i}"] = pattern
-            cases.append(f"WHEN regexp_matches(coalesce(f.error_text, ''), $p{i}, 'i') THEN '{cause.value}'")
-        params["failed_step"] = StepStatus.FAILED.value
-        return f"""
-            , failing_step AS (
-                SELECT * FROM steps WHERE status = $failed_step
-                QUALIFY row_number() OVER (PARTITION BY execution_id ORDER BY step_index) = 1),
-            f AS (
-                SELECT e.execution_id, e.flow_name, e.status, e.trigger_type, e.trigger_phone,
-                       e.started_at, e.finished_at, e.messages_sent, e.messages_failed, e.day,
-                       s.step_index AS failed_step_index, s.node_name AS failed_node_name,
-                       s.node_type AS failed_node_type, coalesce(s.error, e.error) AS error_text,
-                       s.input AS failed_step_input
-                FROM executions e LEFT JOIN failing_step s USING (execution_id, day)
-                WHERE {where}),
-            classified AS (
-                SELECT f.* RENAME (error_text AS error),
-                       CASE {' '.join(cases)} ELSE '{FailureCause.OTHER.value}' END AS cause
-                FROM f)"""
+        """(execution_id, day) of executions a search matches (see `search_sql`): a scan of the days'
+        partitions, cached per day (see `_per_day`)."""
+        key, body, params = search_sql(search)
+        return self._per_day(key, days, body, params, NARROWED_SCHEMA)
 
     def _causes(self, days: list[dt.date] | None) -> pa.Table:
         """Every failed execution of these days with its failure cause, cached per day."""
         where, params = self._where(Tab.FAILED, None, None, alias="e")
-        return self._per_day(("causes",), days, f"""{self._classified_cte(where, params)}
+        return self._per_day(("causes",), days, f"""{classified_cte(where, params)}
             SELECT {NARROWED_COLUMNS}, cause FROM classified""", params, CAUSES_SCHEMA)
 
     def _narrowed(self, since, until, search: str | None, cause: FailureCause | str | None) -> pa.Table | None:
@@ -403,7 +234,7 @@ class LogQueries:
         partial days at the ends of the range) are aggregated from their rows.
         """
         days = self.store.days("executions") if since is None and until is None else self._days(since, until)
-        lo, hi = _as_utc(since), _as_utc(until, end=True)
+        lo, hi = bound_utc(since), bound_utc(until, end=True)
         files = {ds: self.store.snapshot(ds) for ds in ROLLUPS[kind][0]}
         rollups = self.store.snapshot(kind)
         rolled, live = [], []
@@ -628,7 +459,7 @@ class LogQueries:
             FROM executions e LEFT JOIN steps s USING (execution_id, day)
             WHERE e.status = $running
             GROUP BY e.execution_id, e.flow_name, e.started_at, e.recorded_at HAVING last_event_at < $since
-            ORDER BY e.started_at""", {"running": ExecutionStatus.RUNNING.value, "since": _as_utc(silent_since)})
+            ORDER BY e.started_at""", {"running": ExecutionStatus.RUNNING.value, "since": bound_utc(silent_since)})
 
     def failures(self, since=None, until=None, flow_name: str | None = None, *,
                  search: str | None = None) -> pd.DataFrame:
@@ -638,7 +469,7 @@ class LogQueries:
         if narrowed is not None:
             params["matched"] = narrowed
             where += " AND e.execution_id IN (SELECT execution_id FROM matched)"
-        return self._sql(f"""{self._classified_cte(where, params)}
+        return self._sql(f"""{classified_cte(where, params)}
             SELECT * FROM classified ORDER BY started_at DESC, execution_id DESC""", params,
                          days=self._days(since, until))
 
@@ -658,30 +489,3 @@ class LogQueries:
         return self._sql(f"""
             SELECT cause, date_trunc('{bucket}', started_at) AS bucket, count(*)::BIGINT AS failures
             FROM causes WHERE {where} GROUP BY ALL ORDER BY bucket, cause""", params)
-
-
-@dataclasses.dataclass(frozen=True)
-class Search:
-    """A search text; `ai_replies=False` leaves AI replies out of it (for viewers who may not read
-    them: a match would tell what a hidden reply says). Wherever a search is taken, a plain str
-    is `Search(text)`."""
-
-    text: str
-    ai_replies: bool = True
-
-    def __str__(self) -> str:
-        return self.text
-
-
-def phone_digits(text: str) -> str | None:
-    """The digits of a search that looks like a phone number (`+49 151 2345 678`, `0049…`), else None."""
-    text = text.strip()
-    if not PHONE_LIKE.fullmatch(text):
-        return None
-    digits = re.sub(r"\D", "", text).lstrip("0")  # 0049… and +49… are the same number
-    return digits if len(digits) >= 6 else None
-
-
-def parse_json_field(text: str | None) -> Any:
-    """The stored JSON text of an input or output, as Python values."""
-    return None if text is None else msgspec.json.decode(text)

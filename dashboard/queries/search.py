@@ -1,0 +1,67 @@
+"""Search: the text a user searches for, and the SQL that finds the executions it matches
+(flow name, id, trigger phone, errors, AI replies). A search keeps rows of NARROWED_SCHEMA."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import pyarrow as pa
+
+PHONE_LIKE = re.compile(r"\+?[\d\s().-]+")
+EXECUTION_ID_LIKE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F-]*")  # the start of a UUID, at least
+FULL_PHONE_DIGITS = 10  # E.164 numbers have 10-15 digits with their country code
+# What a search or a cause keeps of an execution: enough to count and group it, and find its page.
+NARROWED_SCHEMA = pa.schema([("execution_id", pa.string()), ("day", pa.date32()), ("flow_name", pa.string()),
+                             ("status", pa.string()), ("started_at", pa.timestamp("us", "UTC")),
+                             ("finished_at", pa.timestamp("us", "UTC"))])
+NARROWED_COLUMNS = ", ".join(NARROWED_SCHEMA.names)
+
+
+@dataclasses.dataclass(frozen=True)
+class Search:
+    """A search text; `ai_replies=False` leaves AI replies out of it (for viewers who may not read
+    them: a match would tell what a hidden reply says). Wherever a search is taken, a plain str
+    is `Search(text)`."""
+
+    text: str
+    ai_replies: bool = True
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def phone_digits(text: str) -> str | None:
+    """The digits of a search that looks like a phone number (`+49 151 2345 678`, `0049…`), else None."""
+    text = text.strip()
+    if not PHONE_LIKE.fullmatch(text):
+        return None
+    digits = re.sub(r"\D", "", text).lstrip("0")  # 0049… and +49… are the same number
+    return digits if len(digits) >= 6 else None
+
+
+def search_sql(search: str | Search) -> tuple[tuple, str, dict]:
+    """(cache key, body, parameters) of the query for the executions whose flow name, id, trigger phone,
+    error, or any step's error or AI reply contains the text, ignoring case; a phone number matches
+    however it is written. The body returns NARROWED_COLUMNS over whole days.
+
+    AI replies are most of the text, so a search that is a phone number or an execution id does not
+    read them."""
+    search = search if isinstance(search, Search) else Search(search)
+    text = search.text.strip()
+    params = {"q": text.lower(), "pattern": "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"}
+    execution_tests = ["contains(lower(flow_name), $q)", "contains(lower(execution_id), $q)",
+                       "error ILIKE $pattern ESCAPE '\\'"]  # ILIKE: twice as fast as lower() on long text
+    step_tests = ["error ILIKE $pattern ESCAPE '\\'"]
+    digits = phone_digits(text)
+    if digits:
+        params["digits"] = digits
+        # a whole number must be that number; a part of one (fewer digits) may be anywhere in it
+        test = "= $digits" if len(digits) >= FULL_PHONE_DIGITS else "LIKE '%' || $digits || '%'"
+        execution_tests.append(f"ltrim(regexp_replace(trigger_phone, '[^0-9]', '', 'g'), '0') {test}")
+    elif search.ai_replies and not EXECUTION_ID_LIKE.fullmatch(text):
+        step_tests.append("ai_reply ILIKE $pattern ESCAPE '\\'")
+    return ("search", text.lower(), search.ai_replies), f"""
+            SELECT {NARROWED_COLUMNS} FROM executions
+            WHERE {' OR '.join(execution_tests)}
+               OR execution_id IN (SELECT execution_id FROM steps WHERE {' OR '.join(step_tests)})""", params
