@@ -11,7 +11,8 @@ import pytest
 from factories import UTC, finished, started, step, uuid7_at
 
 from dashboard.ingest import ingest_lines
-from dashboard.queries import EXECUTION_COLUMNS, LogQueries
+from dashboard.queries import LogQueries
+from dashboard.queries.core import EXECUTION_COLUMNS
 from dashboard.store import Store
 from dashboard.writer import Writer
 
