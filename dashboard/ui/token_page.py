@@ -35,7 +35,7 @@ from .loader import Loader
 from .range_picker import RangePicker
 from .source import LogSource
 from .state import RANGES, LogsState
-from .theme import ICONS, SANS
+from .theme import ICONS, SANS, asset
 
 PRICE_CHECK_MS = 1000  # a stat() of the price file: an edit shows within a second
 TOP = 10  # flows and nodes in their charts
@@ -59,24 +59,7 @@ SHOWN_TEXT = JSCode("function(cell) { const text = cell.getRow().getData()[cell.
 # Charts without wheel zoom: the mouse wheel over a chart scrolls the page, as everywhere else on it.
 CHART_TOOLS = ["save", "pan", "box_zoom", "reset"]
 
-CSS = f"""
-:host {{ font-family: {SANS}; color: #0f172a; }}
-.title {{ font-size: 24px; font-weight: 700; letter-spacing: -.01em; }}
-.subtitle {{ font-size: 13.5px; color: #64748b; margin-top: 2px; }}
-.subtitle .range {{ color: #334155; font-weight: 600; }}
-.totals {{ display: grid; grid-template-columns: repeat(5, minmax(150px, 1fr)); gap: 12px; }}
-.total {{ background: #fff; border: 1px solid #e2e8f0; border-radius: 12px; padding: 12px 16px; }}
-.total .label {{ font-size: 12px; font-weight: 600; color: #64748b; text-transform: uppercase; letter-spacing: .04em; }}
-.total .value {{ font-size: 24px; font-weight: 700; margin-top: 4px; font-variant-numeric: tabular-nums; }}
-.total .note {{ font-size: 12.5px; color: #64748b; margin-top: 2px; overflow-wrap: anywhere; }}
-.total .note.unpriced {{ color: #b45309; }}
-.prices {{ font-size: 13px; color: #64748b; }}
-.prices code {{ font-size: 12.5px; background: #f1f5f9; border-radius: 4px; padding: 1px 5px; }}
-.price-error {{ font-size: 13.5px; color: #991b1b; background: #fee2e2; border: 1px solid #fecaca;
-               border-radius: 10px; padding: 10px 14px; }}
-.empty {{ color: #64748b; font-size: 14px; padding: 24px; text-align: center; background: #fff;
-          border: 1px dashed #cbd5e1; border-radius: 12px; }}
-"""
+CSS = f":host {{ font-family: {SANS}; }}\n" + asset("token_page.css")
 CARD = {"background": "#fff", "border": "1px solid #e2e8f0", "border-radius": "12px", "padding": "6px"}
 
 
