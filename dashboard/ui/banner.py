@@ -27,7 +27,7 @@ def quarantine_message(moved: list[dict], root: str) -> str:
             f"execution is shown. `flowlogs quarantine --data {root}` lists them and why.")
 
 
-class BannerView(JSComponent):
+class BannerElement(JSComponent):
     text = param.String(default="", doc="What the banner says, as plain text ('' hides it).")
 
     _esm = asset("banner.js")
@@ -49,7 +49,7 @@ class QuarantineBanner(pn.viewable.Viewer):
         self.store = store
         self.dismissed_at = 0  # the count the user closed the banner at
         self.count = 0
-        self.view = BannerView(self._dismiss, sizing_mode="stretch_width", margin=(0, 0, 12, 0), visible=False,
+        self.view = BannerElement(self._dismiss, sizing_mode="stretch_width", margin=(0, 0, 12, 0), visible=False,
                                css_classes=["quarantine-banner"])
         self.loader = Loader(lambda: asyncio.to_thread(store.quarantined), self._show)
         state.reload_on_revision(self.loader)

@@ -15,7 +15,7 @@ from panel.custom import JSComponent
 from .theme import BASE_CSS, asset
 
 
-class ConfirmDialogView(JSComponent):
+class ConfirmDialogElement(JSComponent):
     open = param.Boolean(default=False, doc="Whether the dialog is shown; the browser closes it on an answer.")
     title = param.String(default="", doc="The question, as plain text.")
     message = param.String(default="", doc="What will happen, as plain text.")
@@ -41,7 +41,7 @@ class ConfirmDialog(pn.viewable.Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         self._action: Callable[[], Awaitable[None]] | None = None
-        self.view = ConfirmDialogView(self._answered, margin=0, height=0, css_classes=["confirm-dialog"])
+        self.view = ConfirmDialogElement(self._answered, margin=0, height=0, css_classes=["confirm-dialog"])
 
     def ask(self, title: str, message: str, *, detail: str = "", confirm_label: str = "Delete",
             action: Callable[[], Awaitable[None]]) -> None:

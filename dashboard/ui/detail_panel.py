@@ -19,7 +19,7 @@ import param
 from panel.custom import JSComponent
 
 from ..compare import can_compare
-from .compare_view import CompareView
+from .compare_panel import ComparePanel
 from .format import execution_item, now_ms
 from .loader import Loader
 from .source import LogSource
@@ -31,7 +31,7 @@ from .timeline import Timeline
 VIEW_LABELS = {"steps": "Steps", "timeline": "Timeline", "compare": "Compare with last success"}
 
 
-class ExecutionSummaryView(JSComponent):
+class ExecutionSummaryElement(JSComponent):
     """Flow name, id, status, trigger, start, duration (ticking while running), messages, error."""
 
     execution = param.Dict(default=None, allow_None=True, doc="The open execution's row (None: none open).")
@@ -52,7 +52,7 @@ class ExecutionSummaryView(JSComponent):
             self._on_close()
 
 
-class ViewSwitch(JSComponent):
+class ViewSwitchElement(JSComponent):
     """Steps | Timeline | Compare: tabs bound to `state.view`; Compare only where it applies."""
 
     value = param.Selector(default="steps", objects=list(DETAIL_VIEWS), doc="The view chosen.")
@@ -73,9 +73,9 @@ class DetailPanel(pn.viewable.Viewer):
         super().__init__(**params)
         self.state = state
         self.source = source
-        self.summary = ExecutionSummaryView(lambda: state.open_execution(None), sizing_mode="stretch_width",
+        self.summary = ExecutionSummaryElement(lambda: state.open_execution(None), sizing_mode="stretch_width",
                                             margin=0)
-        self.switch = ViewSwitch(value=state.view, sizing_mode="stretch_width", margin=0,
+        self.switch = ViewSwitchElement(value=state.view, sizing_mode="stretch_width", margin=0,
                                  css_classes=["view-switch"])
         self.switch.param.watch(lambda e: setattr(self.state, "view", e.new), "value")
         self.steps_title = pn.pane.HTML("", margin=(14, 18, 4, 18), visible=False,
@@ -83,7 +83,7 @@ class DetailPanel(pn.viewable.Viewer):
                                                      "text-transform: uppercase; letter-spacing: .06em; }"])
         self.cards = StepCards(state.toggle_step)
         self.timeline = Timeline()
-        self.comparison = CompareView(source, state.open_execution)
+        self.comparison = ComparePanel(source, state.open_execution)
         self.record: dict | None = None
         self.layout = pn.Column(
             self.summary, self.switch, self.steps_title, self.cards, self.timeline, self.comparison,

@@ -22,7 +22,7 @@ from .theme import BASE_CSS, JS_HELPERS, asset
 MAX_POINTS = 48  # sparkline points: enough for a trend, few enough to read
 
 
-class FailureCausesView(JSComponent):
+class FailureCausesElement(JSComponent):
     """One card per cause; `causes` is [{key, label, count, series}], `active` the chosen key."""
 
     causes = param.List(default=[], doc="One dict per cause: key, label, count, series.")
@@ -76,7 +76,7 @@ class FailureCausesPanel(pn.viewable.Viewer):
         super().__init__(**params)
         self.state = state
         self.source = source
-        self.view = FailureCausesView(self._clicked, active=state.cause, sizing_mode="stretch_width", margin=0,
+        self.view = FailureCausesElement(self._clicked, active=state.cause, sizing_mode="stretch_width", margin=0,
                                       css_classes=["failure-causes"])
         self.loader = Loader(self._load, self._show, on_shown=source.shown, spinner=self.view,
                              on_error=lambda exc: state.tell(f"Could not count the failures: {exc}", "error"))

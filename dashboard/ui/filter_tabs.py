@@ -15,7 +15,7 @@ from .theme import BASE_CSS, JS_HELPERS, asset
 TAB_LABELS = {Tab.ALL: "All", Tab.RUNNING: "Running", Tab.FAILED: "Failed", Tab.COMPLETED: "Completed"}
 
 
-class FilterTabsView(JSComponent):
+class FilterTabsElement(JSComponent):
     """Four tabs; clicking one sets `value`."""
 
     value = param.String(default=Tab.ALL.value, doc="The selected tab (a Tab value).")
@@ -35,7 +35,7 @@ class FilterTabs(pn.viewable.Viewer):
         super().__init__(**params)
         self.state = state
         self.source = source
-        self.view = FilterTabsView(value=state.tab, margin=(4, 0))
+        self.view = FilterTabsElement(value=state.tab, margin=(4, 0))
         self.view.param.watch(self._clicked, "value")
         state.param.watch(self._tab_changed, "tab")
         state.param.watch(lambda *_: self.loader.request(spin=True), list(SCOPE_PARAMETERS))

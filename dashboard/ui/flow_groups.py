@@ -26,7 +26,7 @@ from .theme import BASE_CSS, JS_HELPERS, asset
 GROUPS_SHOWN = 50  # more are one click away; 200 flows need not all be drawn at once
 
 
-class FlowGroupListView(JSComponent):
+class FlowGroupListElement(JSComponent):
     """Group headers from `groups`; under each expanded one, its rows from `executions[flow]`."""
 
     groups = param.List(default=[], doc="One dict per flow: name, runs, latest status, failures, last start.")
@@ -65,7 +65,7 @@ class FlowGroupList(pn.viewable.Viewer):
         self.rows: dict[str, ExecutionRows] = {}
         self.shown = GROUPS_SHOWN
         self.data: list[dict] | None = None
-        self.view = FlowGroupListView(self._message, expanded=list(state.flows), selected=state.execution,
+        self.view = FlowGroupListElement(self._message, expanded=list(state.flows), selected=state.execution,
                                       sizing_mode="stretch_width", margin=0, css_classes=["flow-group-list"])
         self.loader = Loader(lambda: source.flow_groups(state.tab, state.scope()), self._show, spinner=self.view,
                              on_shown=source.shown,

@@ -14,7 +14,7 @@ from .theme import BASE_CSS, asset
 DISMISS_AFTER_MS = {"info": 8000, "success": 6000, "error": 0}  # errors stay until closed
 
 
-class NoticeView(JSComponent):
+class NoticeElement(JSComponent):
     text = param.String(default="", doc="The message, as plain text ('' hides it).")
     kind = param.String(default="info", doc="info, success or error: its colour.")
     shown = param.Integer(default=0, doc="Bumped to show the same text again.")
@@ -28,7 +28,7 @@ class Notice(pn.viewable.Viewer):
     def __init__(self, state: LogsState, **params):
         super().__init__(**params)
         self.state = state
-        self.view = NoticeView(sizing_mode="stretch_width", margin=(0, 0, 12, 0), visible=False)
+        self.view = NoticeElement(sizing_mode="stretch_width", margin=(0, 0, 12, 0), visible=False)
         self.view.param.watch(self._dismissed, "text")
         state.param.watch(self._show, ["notice", "notice_kind"])
 

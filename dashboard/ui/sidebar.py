@@ -25,7 +25,7 @@ PAGES = {
 CSS = asset("sidebar.css")
 
 
-class SidebarView(JSComponent):
+class SidebarElement(JSComponent):
     """The page links; a plain click sets `value` instead of loading the page again."""
 
     value = param.String(default="logs", doc="The page shown (a key of PAGES).")
@@ -34,7 +34,7 @@ class SidebarView(JSComponent):
     _stylesheets = [CSS]
 
 
-class Sidebar(SidebarView):
+class Sidebar(SidebarElement):
     """The page list, two-way bound to `state.page`."""
 
     def __init__(self, state: LogsState, **params):

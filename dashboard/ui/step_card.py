@@ -19,7 +19,7 @@ from .json_tree import JSON_TEXT_CSS, JsonTree
 from .theme import BASE_CSS, JS_HELPERS, asset
 
 
-class StepCardsView(JSComponent):
+class StepCardsElement(JSComponent):
     """The step headers of one execution; `bodies[i]` is drawn under step `body_steps[i]` when expanded."""
 
     steps = param.List(default=[], doc="One dict per step header: index, name, type, status, duration, tokens.")
@@ -106,7 +106,7 @@ class StepCards(pn.viewable.Viewer):
     def __init__(self, on_toggle: Callable[[int], None], **params):
         super().__init__(**params)
         self.bodies: dict[int, tuple[dict, pn.Column]] = {}  # index -> (the step it shows, its body)
-        self.view = StepCardsView(on_toggle, sizing_mode="stretch_width", margin=0, css_classes=["step-cards"])
+        self.view = StepCardsElement(on_toggle, sizing_mode="stretch_width", margin=0, css_classes=["step-cards"])
 
     def show(self, steps: list[dict], expanded: list[int]) -> None:
         """Draw these steps with these expanded; the body of a step whose data did not change is kept."""

@@ -64,7 +64,7 @@ CARD = {"background": "#fff", "border": "1px solid #e2e8f0", "border-radius": "1
 
 
 @dataclass
-class TokenView:
+class TokenPageData:
     """What one load produced: everything the page shows, computed off the event loop."""
 
     totals: dict[str, Any]
@@ -85,7 +85,7 @@ class TokenPage(pn.viewable.Viewer):
         self.prices = prices
         self._price_signature = self.prices.signature()
         self._currency: str | None = None
-        self.shown: TokenView | None = None
+        self.shown: TokenPageData | None = None
 
         self.heading = pn.pane.HTML(self._heading_html(), margin=0, stylesheets=[CSS])
         self.refresh = pn.widgets.Button(label="Refresh", icon=ICONS["refresh"], button_style="outline",
@@ -171,11 +171,11 @@ class TokenPage(pn.viewable.Viewer):
 
     # -- loading (off the event loop) ---------------------------------------------------------
 
-    async def _load(self) -> TokenView:
+    async def _load(self) -> TokenPageData:
         since, until = self.state.bounds()
         return await asyncio.to_thread(self.compute, since, until, self.state.by)
 
-    def compute(self, since: dt.datetime | None, until: dt.datetime | None, by: str) -> TokenView:
+    def compute(self, since: dt.datetime | None, until: dt.datetime | None, by: str) -> TokenPageData:
         """The page's numbers for a range: TokenReport over the (cached) usage of the range."""
         # cached per change token and range: sessions looking at the same range share one query
         detail = self.source.token_usage_detail(since, until)
@@ -184,12 +184,12 @@ class TokenPage(pn.viewable.Viewer):
         except PriceFileError as exc:
             prices, error = None, str(exc)
         report = TokenReport(detail, prices if prices is not None else {}, since=since, until=until)
-        return TokenView(totals=report.totals(), table=shown_models(report.by(by)), by=by,
+        return TokenPageData(totals=report.totals(), table=shown_models(report.by(by)), by=by,
                          charts=report.chart_data(TOP), prices=prices, price_error=error)
 
     # -- showing ------------------------------------------------------------------------------
 
-    def _show(self, view: TokenView) -> None:
+    def _show(self, view: TokenPageData) -> None:
         self.shown = view
         currency = view.prices.currency if view.prices else "USD"
         self.totals.object = self._totals_html(view)
@@ -219,7 +219,7 @@ class TokenPage(pn.viewable.Viewer):
         # framewise: the axes follow each new frame (more days, another top flow)
         return hv.DynamicMap(draw, streams=[self.pipes[name]]).opts(framewise=True, shared_axes=False, axiswise=True)
 
-    def _show_table(self, view: TokenView) -> None:
+    def _show_table(self, view: TokenPageData) -> None:
         frame = view.table.copy()
         if "day" in frame:
             frame["day"] = pd.to_datetime(frame["day"]).dt.strftime("%Y-%m-%d")
@@ -275,7 +275,7 @@ class TokenPage(pn.viewable.Viewer):
             return f"{since} to {until}"
         return f"from {since}" if since else f"up to {until}" if until else "All kept"
 
-    def _totals_html(self, view: TokenView) -> str:
+    def _totals_html(self, view: TokenPageData) -> str:
         t = view.totals
         cards = [
             ("total_tokens", "Total tokens", f"{t['total_tokens']:,}", ""),
@@ -301,7 +301,7 @@ class TokenPage(pn.viewable.Viewer):
                        f'<div class="value">{value}</div>{note}</div>' for key, label, value, note in cards)
         return f'<div class="totals">{body}</div>'
 
-    def _prices_html(self, view: TokenView) -> str:
+    def _prices_html(self, view: TokenPageData) -> str:
         path = html.escape(str(self.prices.path))
         if view.price_error:
             return (f'<div class="price-error" role="alert"><b>The price file cannot be used</b>: '

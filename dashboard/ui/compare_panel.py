@@ -110,7 +110,7 @@ def comparison_for(source: LogSource, record: dict) -> dict | None:
     return None if baseline is None else comparison_item(compare(record, baseline))
 
 
-class ComparisonView(JSComponent):
+class ComparisonElement(JSComponent):
     comparison = param.Dict(default=None, allow_None=True, doc="The comparison as drawn (see comparison_payload).")
     message = param.String(default="", doc="Shown instead of a comparison (loading, no success to compare with).")
 
@@ -127,13 +127,13 @@ class ComparisonView(JSComponent):
             self._on_open(str(msg["id"]))
 
 
-class CompareView(pn.viewable.Viewer):
+class ComparePanel(pn.viewable.Viewer):
     """Loads and shows the comparison of the open execution; recomputed only when its record changed."""
 
     def __init__(self, source: LogSource, on_open: Callable[[str], None], **params):
         super().__init__(**params)
         self.source = source
-        self.view = ComparisonView(on_open, message="Loading…", sizing_mode="stretch_width", margin=0,
+        self.view = ComparisonElement(on_open, message="Loading…", sizing_mode="stretch_width", margin=0,
                                    css_classes=["comparison"])
         self.record: dict | None = None  # the record last asked for
         self.shown: dict | None = None  # the record whose comparison is shown
