@@ -97,22 +97,7 @@ class TokenPage(pn.viewable.Viewer):
                                        css_classes=["token-prices"])
         self.empty = pn.pane.HTML('<div class="empty">No AI steps in this range.</div>', visible=False,
                                   sizing_mode="stretch_width", stylesheets=[CSS], css_classes=["token-empty"])
-        self.pipes = {name: hv.streams.Pipe(data=[]) for name in PAGE_CHARTS}
-        self.chart_panes = {name: pn.pane.HoloViews(None, sizing_mode="stretch_width", margin=0,
-                                                    css_classes=[f"chart-{name.replace('_', '-')}"])
-                            for name in PAGE_CHARTS}
-        card = dict(sizing_mode="stretch_width", styles=CARD, margin=(0, 0, 14, 0))
-        half = dict(sizing_mode="stretch_width", styles=CARD, margin=(0, 0, 14, 0), min_width=380)
-        # a card (Column) per chart; hiding a HoloViews pane itself trips Panel 1.9, hiding its card does not
-        self.cards = {name: pn.Column(pane, **(card if name == "tokens_by_day" else half))
-                      for name, pane in self.chart_panes.items()}
-        self.charts = pn.Column(
-            self.cards["tokens_by_day"],
-            pn.Row(self.cards["top_flows"], pn.Spacer(width=14), self.cards["top_nodes"], sizing_mode="stretch_width",
-                   margin=0),
-            pn.Row(self.cards["model_tokens"], pn.Spacer(width=14), self.cards["model_cost"],
-                   sizing_mode="stretch_width", margin=0),
-            sizing_mode="stretch_width", margin=0, visible=False)
+        self._build_charts()
         self.group = pn.widgets.RadioButtonGroup(
             options={label: by for by, label in GROUP_LABELS.items()}, value=state.by, button_style="outline",
             color="primary", css_classes=["token-group"], margin=(0, 0, 8, 0))
@@ -136,6 +121,25 @@ class TokenPage(pn.viewable.Viewer):
         state.param.watch(self._by_changed, "by")
         if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
             self.price_check = pn.state.add_periodic_callback(self._check_prices, period=PRICE_CHECK_MS)
+
+    def _build_charts(self) -> None:
+        """The chart panes, each fed by a Pipe, in cards: tokens per day on top, then two rows of two."""
+        self.pipes = {name: hv.streams.Pipe(data=[]) for name in PAGE_CHARTS}
+        self.chart_panes = {name: pn.pane.HoloViews(None, sizing_mode="stretch_width", margin=0,
+                                                    css_classes=[f"chart-{name.replace('_', '-')}"])
+                            for name in PAGE_CHARTS}
+        card = dict(sizing_mode="stretch_width", styles=CARD, margin=(0, 0, 14, 0))
+        half = dict(sizing_mode="stretch_width", styles=CARD, margin=(0, 0, 14, 0), min_width=380)
+        # a card (Column) per chart; hiding a HoloViews pane itself trips Panel 1.9, hiding its card does not
+        self.cards = {name: pn.Column(pane, **(card if name == "tokens_by_day" else half))
+                      for name, pane in self.chart_panes.items()}
+        self.charts = pn.Column(
+            self.cards["tokens_by_day"],
+            pn.Row(self.cards["top_flows"], pn.Spacer(width=14), self.cards["top_nodes"], sizing_mode="stretch_width",
+                   margin=0),
+            pn.Row(self.cards["model_tokens"], pn.Spacer(width=14), self.cards["model_cost"],
+                   sizing_mode="stretch_width", margin=0),
+            sizing_mode="stretch_width", margin=0, visible=False)
 
     # -- when to load -------------------------------------------------------------------
 
