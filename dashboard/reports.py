@@ -341,6 +341,7 @@ class TokenReport:
 
 
 REPORT_CHARTS = ("tokens_by_day", "trend", "cost_by_day", "top_flows", "top_nodes")  # then by_model
+DAILY_CHARTS = ("tokens_by_day", "trend", "cost_by_day")
 
 
 def chart(name: str, frame: pd.DataFrame, currency: str = "USD", **size: Any):
@@ -355,25 +356,8 @@ def chart(name: str, frame: pd.DataFrame, currency: str = "USD", **size: Any):
 
     wide = {"responsive": True, "min_width": 600, **size}
     money = NumeralTickFormatter(format="0,0.00[0]")  # the axis label names the currency
-    rot = 45 if name in ("tokens_by_day", "trend", "cost_by_day") and frame["day"].nunique() > 10 else 0
-    if name == "tokens_by_day":
-        return plot(frame).bar(
-            x="day", y="total_tokens", by="model", stacked=True, rot=rot, height=340, ylabel="tokens", xlabel="",
-            yformatter="%.0f", legend="right", title="Tokens per day, by model", **wide).opts(show_grid=True)
-    if name == "trend":
-        trend = (plot(frame).line(x="day", y="total_tokens", label="tokens per day", rot=rot, xlabel="",
-                                  ylabel="tokens", yformatter="%.0f", ylim=(0, None), height=300, **wide)
-                 * plot(frame).line(x="day", y="avg_7d", label="7-day average", line_dash="dashed", height=300,
-                                    **wide))
-        today = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
-        partial = " (the last day is today, so far)" if len(frame) and frame["day"].iat[-1] == today else ""
-        return trend.opts(title=f"Daily tokens and 7-day average{partial}", legend_position="bottom_left",
-                          show_grid=True)
-    if name == "cost_by_day":
-        return plot(frame).bar(
-            x="day", y="cost_usd", rot=rot, height=300, xlabel="", ylabel=f"{currency} (priced models only)",
-            title=f"Estimated cost per day ({currency})", color="#2a9d8f", yformatter=money,
-            **wide).opts(show_grid=True)
+    if name in DAILY_CHARTS:
+        return _daily_chart(plot, name, frame, currency, wide, money)
     if name == "top_flows":
         return plot(frame).barh(
             x="flow_name", y=["prompt_tokens", "completion_tokens"], stacked=True,
@@ -396,6 +380,29 @@ def chart(name: str, frame: pd.DataFrame, currency: str = "USD", **size: Any):
             x="model", y="cost_usd", hover_cols=["cost"], height=300, xlabel="", ylabel=currency, yformatter=money,
             color="#2a9d8f", title="Estimated cost by model (unknown price: no bar)", **wide).opts(show_grid=True)
     raise ValueError(f"no chart named {name!r}")
+
+
+def _daily_chart(plot, name: str, frame: pd.DataFrame, currency: str, wide: dict, money):
+    """A chart of `chart()` with a bar or point per day (labels turned once there are more than 10 days)."""
+    rot = 45 if frame["day"].nunique() > 10 else 0
+    if name == "tokens_by_day":
+        return plot(frame).bar(
+            x="day", y="total_tokens", by="model", stacked=True, rot=rot, height=340, ylabel="tokens", xlabel="",
+            yformatter="%.0f", legend="right", title="Tokens per day, by model", **wide).opts(show_grid=True)
+    if name == "trend":
+        trend = (plot(frame).line(x="day", y="total_tokens", label="tokens per day", rot=rot, xlabel="",
+                                  ylabel="tokens", yformatter="%.0f", ylim=(0, None), height=300, **wide)
+                 * plot(frame).line(x="day", y="avg_7d", label="7-day average", line_dash="dashed", height=300,
+                                    **wide))
+        today = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
+        partial = " (the last day is today, so far)" if len(frame) and frame["day"].iat[-1] == today else ""
+        return trend.opts(title=f"Daily tokens and 7-day average{partial}", legend_position="bottom_left",
+                          show_grid=True)
+    if name == "cost_by_day":
+        return plot(frame).bar(
+            x="day", y="cost_usd", rot=rot, height=300, xlabel="", ylabel=f"{currency} (priced models only)",
+            title=f"Estimated cost per day ({currency})", color="#2a9d8f", yformatter=money,
+            **wide).opts(show_grid=True)
 
 
 # ---------------------------------------------------------------------------

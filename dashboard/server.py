@@ -58,6 +58,31 @@ def _stop_on_sigterm() -> None:
         signal.signal(signal.SIGTERM, stop_loop)
 
 
+def _start_demo(logs: Logs, stop: threading.Event) -> threading.Thread:
+    """The live demo's flow simulator, in a thread until `stop` is set."""
+    demo = threading.Thread(target=_run_demo, args=(logs, stop), name="flowlogs-demo", daemon=True)
+    demo.start()
+    return demo
+
+
+def _start_collector(logs: Logs, stop: threading.Event):
+    """The collector (until `stop` is set) and the routes of its endpoints, to serve beside the page."""
+    from .collector import Options, routes, start_collecting
+
+    options = Options()
+    collector, keys = start_collecting(logs.store, options, stop)
+    return collector, routes(collector, keys, options.limits)
+
+
+def _prepare_panel() -> None:
+    """What Panel needs set before it serves the first session."""
+    # the token page's table: loaded up front, or a session opened before it (a health check) leaves
+    # the next sessions without its JavaScript, and their page never loads
+    pn.extension("tabulator", notifications=False)
+    skip_unused_mathjax()
+    _stop_on_sigterm()
+
+
 def serve(logs: Logs, *, port: int = 5006, address: str = "127.0.0.1", show: bool = False,
           retention_days: int = DEFAULT_RETENTION_DAYS, retention_interval: float = 86400,
           live_demo: bool = False, compact_interval: float | None = 300,
@@ -79,23 +104,10 @@ def serve(logs: Logs, *, port: int = 5006, address: str = "127.0.0.1", show: boo
     stop = threading.Event()
     start_upkeep(logs.queries, stop, retention_days=retention_days, retention_interval=retention_interval,
                  compact_interval=compact_interval)
-    demo = None
-    if live_demo:
-        demo = threading.Thread(target=_run_demo, args=(logs, stop), name="flowlogs-demo", daemon=True)
-        demo.start()
+    demo = _start_demo(logs, stop) if live_demo else None
     source = shared_source(logs)
-    collector, patterns = None, []
-    if collect:
-        from .collector import Options, routes, start_collecting
-
-        options = Options()
-        collector, keys = start_collecting(logs.store, options, stop)
-        patterns = routes(collector, keys, options.limits)
-    # the token page's table: loaded up front, or a session opened before it (a health check) leaves
-    # the next sessions without its JavaScript, and their page never loads
-    pn.extension("tabulator", notifications=False)
-    skip_unused_mathjax()
-    _stop_on_sigterm()
+    collector, patterns = _start_collector(logs, stop) if collect else (None, [])
+    _prepare_panel()
     try:
         pn.serve(
             lambda: create_page(logs, source, access=access),  # a function: one fresh page per session

@@ -16,7 +16,7 @@ from panel.custom import JSComponent
 from ..store import Store
 from .loader import Loader
 from .state import LogsState
-from .theme import BASE_CSS
+from .theme import BASE_CSS, asset
 
 
 def quarantine_message(moved: list[dict], root: str) -> str:
@@ -27,44 +27,12 @@ def quarantine_message(moved: list[dict], root: str) -> str:
             f"execution is shown. `flowlogs quarantine --data {root}` lists them and why.")
 
 
-class BannerView(JSComponent):
+class BannerElement(JSComponent):
     text = param.String(default="", doc="What the banner says, as plain text ('' hides it).")
 
-    _esm = """
-export function render({ model, el }) {
-  const box = document.createElement("div");
-  box.setAttribute("role", "alert");
-  function draw() {
-    box.replaceChildren();
-    box.className = "banner warning" + (model.text ? "" : " hidden");
-    const icon = document.createElement("span");
-    icon.className = "icon";
-    icon.textContent = "⚠";
-    const text = document.createElement("span");
-    text.className = "text";
-    text.textContent = model.text;
-    const close = document.createElement("button");
-    close.className = "close";
-    close.textContent = "×";
-    close.setAttribute("aria-label", "Dismiss");
-    close.addEventListener("click", () => model.send_msg("dismiss"));
-    box.append(icon, text, close);
-  }
-  model.on("text", draw);
-  draw();
-  el.append(box);
-}
-"""
+    _esm = asset("banner.js")
 
-    _stylesheets = [BASE_CSS + """
-.banner { display: flex; align-items: center; gap: 10px; padding: 10px 14px; border-radius: 10px; font-size: 14px;
-          border: 1px solid #fcd34d; background: #fffbeb; color: #78350f; }
-.banner.hidden { display: none; }
-.icon { font-size: 16px; }
-.text { flex: 1; overflow-wrap: anywhere; }
-.close { border: 0; background: transparent; font-size: 18px; cursor: pointer; color: inherit; opacity: .7; }
-.close:hover { opacity: 1; }
-"""]
+    _stylesheets = [BASE_CSS + asset("banner.css")]
 
     def __init__(self, on_dismiss, **params):
         super().__init__(**params)
@@ -81,7 +49,7 @@ class QuarantineBanner(pn.viewable.Viewer):
         self.store = store
         self.dismissed_at = 0  # the count the user closed the banner at
         self.count = 0
-        self.view = BannerView(self._dismiss, sizing_mode="stretch_width", margin=(0, 0, 12, 0), visible=False,
+        self.view = BannerElement(self._dismiss, sizing_mode="stretch_width", margin=(0, 0, 12, 0), visible=False,
                                css_classes=["quarantine-banner"])
         self.loader = Loader(lambda: asyncio.to_thread(store.quarantined), self._show)
         state.reload_on_revision(self.loader)

@@ -19,19 +19,19 @@ import param
 from panel.custom import JSComponent
 
 from ..compare import can_compare
-from .compare_view import CompareView
+from .compare_panel import ComparePanel
 from .format import execution_item, now_ms
 from .loader import Loader
 from .source import LogSource
 from .state import DETAIL_VIEWS, LogsState
 from .step_card import StepCards
-from .theme import BASE_CSS, JS_HELPERS
+from .theme import BASE_CSS, JS_HELPERS, asset
 from .timeline import Timeline
 
 VIEW_LABELS = {"steps": "Steps", "timeline": "Timeline", "compare": "Compare with last success"}
 
 
-class ExecutionSummaryView(JSComponent):
+class ExecutionSummaryElement(JSComponent):
     """Flow name, id, status, trigger, start, duration (ticking while running), messages, error."""
 
     execution = param.Dict(default=None, allow_None=True, doc="The open execution's row (None: none open).")
@@ -39,98 +39,9 @@ class ExecutionSummaryView(JSComponent):
     steps = param.Integer(default=0, doc="How many steps the execution has.")
     server_now = param.Integer(default=0, doc="The server's clock (epoch ms): a running duration ticks from it.")
 
-    _esm = JS_HELPERS + """
-export function render({ model, el }) {
-  const box = h("div", "summary");
-  let clock = serverClock(model);
-  let live = null;
-  function fact(label, child) {
-    const f = h("div", "fact");
-    f.append(h("div", "label", label));
-    const v = h("div", "value");
-    v.append(child);
-    f.append(v);
-    return f;
-  }
-  // The head with its close button is built once: the rest is redrawn on every refresh of a
-  // live execution, and a button replaced between a press and its release gets no click.
-  const top = h("div", "top");
-  const title = h("div", "title");
-  const flowName = h("div", "flow-name");
-  title.append(h("div", "eyebrow", "Execution"), flowName);
-  const close = h("button", "close", "×");
-  close.title = "Close";
-  close.setAttribute("aria-label", "Close details");
-  close.addEventListener("click", () => model.send_msg("close"));
-  top.append(title, close);
-  const body = h("div", "body");
-  box.append(top, body);
-  function draw() {
-    clock = serverClock(model);
-    live = null;
-    const e = model.execution;
-    flowName.textContent = e ? e.flow_name : "Execution";
-    body.replaceChildren();
-    if (!e) {
-      body.append(h("div", "message muted", model.message));
-      return;
-    }
-    const id = h("div", "exec-id mono", e.id);
-    id.title = "Execution id";
-    body.append(id);
-    const facts = h("div", "facts");
-    facts.append(fact("Status", chip(e.status)));
-    const trig = h("span", null, TRIGGER_LABELS[e.trigger] || e.trigger);
-    const tv = h("span");
-    tv.append(trig);
-    if (e.phone) tv.append(h("span", "phone mono", e.phone));
-    facts.append(fact("Trigger", tv));
-    facts.append(fact("Started", h("span", null, fmtTime(e.started))));
-    const dur = h("span", "mono", e.status === "running" ? fmtDuration(clock() - e.started) : fmtDuration(e.duration));
-    if (e.status === "running") { dur.classList.add("live"); live = [dur, e.started]; }
-    facts.append(fact("Duration", dur));
-    const msgs = h("span");
-    msgs.append(h("span", e.sent > 0 ? "sent" : "zero", fmtNumber(e.sent) + " sent"), h("span", "sep", " · "),
-                h("span", e.failed > 0 ? "failed-count" : "zero", fmtNumber(e.failed) + " failed"));
-    facts.append(fact("Messages", msgs));
-    facts.append(fact("Steps", h("span", null, fmtNumber(model.steps))));
-    body.append(facts);
-    if (e.error) {
-      body.append(h("div", "error-title", "Error"));
-      body.append(h("pre", "error", e.error));
-    }
-  }
-  model.on(["execution", "message", "steps", "server_now"], draw);
-  draw();
-  const timer = setInterval(() => { if (live) live[0].textContent = fmtDuration(clock() - live[1]); }, 1000);
-  model.on("remove", () => clearInterval(timer));
-  el.append(box);
-}
-"""
+    _esm = JS_HELPERS + asset("detail_summary.js")
 
-    _stylesheets = [BASE_CSS + """
-.summary { padding: 16px 18px 14px; border-bottom: 1px solid var(--line); }
-.top { display: flex; align-items: flex-start; gap: 10px; }
-.title { flex: 1; min-width: 0; }
-.eyebrow { font-size: 11px; text-transform: uppercase; letter-spacing: .06em; color: var(--muted); font-weight: 700; }
-.flow-name { font-size: 18px; font-weight: 700; overflow-wrap: anywhere; margin-top: 2px; }
-.close { border: 0; background: transparent; font-size: 22px; line-height: 22px; color: #64748b; cursor: pointer;
-         border-radius: 6px; width: 32px; height: 32px; }
-.close:hover { background: #f1f5f9; color: #0f172a; }
-.exec-id { font-size: 12px; color: #475569; margin: 4px 0 12px; overflow-wrap: anywhere; }
-.facts { display: grid; grid-template-columns: minmax(170px, 1.2fr) minmax(0, 1.3fr) minmax(0, 1fr); gap: 10px 16px; }
-.fact .label { font-size: 11px; color: var(--muted); text-transform: uppercase; letter-spacing: .04em;
-               margin-bottom: 3px; }
-.fact .value { font-size: 13px; }
-.phone { margin-left: 6px; font-size: 12px; background: #f1f5f9; padding: 1px 6px; border-radius: 4px; }
-.live { color: #1d4ed8; }
-.sep { color: #cbd5e1; }
-.error-title { font-size: 11px; font-weight: 700; text-transform: uppercase; color: #b91c1c; margin: 12px 0 4px;
-               letter-spacing: .05em; }
-.error { margin: 0; white-space: pre-wrap; word-break: break-word; background: #fef2f2; border: 1px solid #fecaca;
-         color: #991b1b; border-radius: 8px; padding: 8px 10px; font-size: 12.5px; font-family: var(--mono); }
-.message { padding: 12px 0 4px; font-size: 14px; }
-"""]
+    _stylesheets = [BASE_CSS + asset("detail_summary.css")]
 
     def __init__(self, on_close, **params):
         super().__init__(**params)
@@ -141,64 +52,16 @@ export function render({ model, el }) {
             self._on_close()
 
 
-class ViewSwitch(JSComponent):
+class ViewSwitchElement(JSComponent):
     """Steps | Timeline | Compare: tabs bound to `state.view`; Compare only where it applies."""
 
     value = param.Selector(default="steps", objects=list(DETAIL_VIEWS), doc="The view chosen.")
     compare = param.Boolean(default=False, doc="Offer the comparison (the execution failed).")
     steps = param.Integer(default=None, allow_None=True, doc="How many steps the execution has (None: loading).")
 
-    _esm = JS_HELPERS + f"""
-const VIEW_LABELS = {json.dumps(VIEW_LABELS)};
-export function render({{ model, el }}) {{
-  const bar = h("div", "views");
-  bar.setAttribute("role", "tablist");
-  bar.setAttribute("aria-label", "Execution details view");
-  // built when the choice of views changes, updated in place otherwise (see ExecutionSummaryView)
-  let buttons = {{}};
-  function build() {{
-    buttons = {{}};
-    bar.replaceChildren();
-    for (const view of Object.keys(VIEW_LABELS)) {{
-      if (view === "compare" && !model.compare) continue;
-      const b = h("button", "view " + view, VIEW_LABELS[view]);
-      b.setAttribute("role", "tab");
-      b.setAttribute("data-view", view);
-      b.addEventListener("click", () => {{ model.value = view; }});
-      bar.append(b);
-      buttons[view] = b;
-    }}
-    update();
-  }}
-  function update() {{
-    for (const [view, b] of Object.entries(buttons)) {{
-      const selected = model.value === view;
-      b.classList.toggle("selected", selected);
-      b.setAttribute("aria-selected", selected ? "true" : "false");
-    }}
-    const steps = buttons.steps;
-    let count = steps.querySelector(".count");
-    if (model.steps === null) {{ if (count) count.remove(); return; }}
-    if (!count) {{ count = h("span", "count"); steps.append(count); }}
-    count.textContent = fmtNumber(model.steps);
-  }}
-  model.on(["value", "steps"], update);
-  model.on("compare", build);
-  build();
-  el.append(bar);
-}}
-"""
+    _esm = JS_HELPERS + f"const VIEW_LABELS = {json.dumps(VIEW_LABELS)};\n" + asset("detail_switch.js")
 
-    _stylesheets = [BASE_CSS + """
-.views { display: flex; gap: 4px; padding: 6px 18px 0; border-bottom: 1px solid var(--line); }
-.count { margin-left: 6px; font-size: 11.5px; background: #eef2ff; color: #4338ca; border-radius: 999px;
-         padding: 0 7px; }
-.view { border: 0; background: transparent; padding: 7px 10px 8px; font-size: 13px; font-weight: 600;
-        color: #64748b; cursor: pointer; border-bottom: 2px solid transparent; margin-bottom: -1px; }
-.view:hover { color: #0f172a; }
-.view.selected { color: var(--accent); border-bottom-color: var(--accent); }
-.view.compare.selected { color: #b91c1c; border-bottom-color: #b91c1c; }
-"""]
+    _stylesheets = [BASE_CSS + asset("detail_switch.css")]
 
 
 class DetailPanel(pn.viewable.Viewer):
@@ -210,9 +73,9 @@ class DetailPanel(pn.viewable.Viewer):
         super().__init__(**params)
         self.state = state
         self.source = source
-        self.summary = ExecutionSummaryView(lambda: state.open_execution(None), sizing_mode="stretch_width",
+        self.summary = ExecutionSummaryElement(lambda: state.open_execution(None), sizing_mode="stretch_width",
                                             margin=0)
-        self.switch = ViewSwitch(value=state.view, sizing_mode="stretch_width", margin=0,
+        self.switch = ViewSwitchElement(value=state.view, sizing_mode="stretch_width", margin=0,
                                  css_classes=["view-switch"])
         self.switch.param.watch(lambda e: setattr(self.state, "view", e.new), "value")
         self.steps_title = pn.pane.HTML("", margin=(14, 18, 4, 18), visible=False,
@@ -220,7 +83,7 @@ class DetailPanel(pn.viewable.Viewer):
                                                      "text-transform: uppercase; letter-spacing: .06em; }"])
         self.cards = StepCards(state.toggle_step)
         self.timeline = Timeline()
-        self.comparison = CompareView(source, state.open_execution)
+        self.comparison = ComparePanel(source, state.open_execution)
         self.record: dict | None = None
         self.layout = pn.Column(
             self.summary, self.switch, self.steps_title, self.cards, self.timeline, self.comparison,

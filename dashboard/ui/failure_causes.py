@@ -17,12 +17,12 @@ from ..schema import FAILURE_CAUSE_LABELS, FailureCause, Tab
 from .loader import Loader
 from .source import LogSource
 from .state import SCOPE_PARAMETERS, LogsState
-from .theme import BASE_CSS, JS_HELPERS
+from .theme import BASE_CSS, JS_HELPERS, asset
 
 MAX_POINTS = 48  # sparkline points: enough for a trend, few enough to read
 
 
-class FailureCausesView(JSComponent):
+class FailureCausesElement(JSComponent):
     """One card per cause; `causes` is [{key, label, count, series}], `active` the chosen key."""
 
     causes = param.List(default=[], doc="One dict per cause: key, label, count, series.")
@@ -30,85 +30,9 @@ class FailureCausesView(JSComponent):
     loaded = param.Boolean(default=False, doc="Whether causes were loaded (else: loading).")
     bucket = param.String(default="day", doc="The sparklines' bucket: hour or day.")
 
-    _esm = JS_HELPERS + """
-function sparkline(series) {
-  const ns = "http://www.w3.org/2000/svg";
-  const svg = document.createElementNS(ns, "svg");
-  svg.setAttribute("viewBox", "0 0 100 24");
-  svg.setAttribute("preserveAspectRatio", "none");
-  svg.setAttribute("class", "spark");
-  const top = Math.max(1, ...series);
-  const step = series.length > 1 ? 100 / (series.length - 1) : 100;
-  const points = series.map((v, i) => `${(i * step).toFixed(2)},${(22 - 20 * v / top).toFixed(2)}`);
-  if (points.length === 1) points.push(`100,${points[0].split(",")[1]}`);
-  const area = document.createElementNS(ns, "polygon");
-  area.setAttribute("points", `0,24 ${points.join(" ")} 100,24`);
-  area.setAttribute("class", "area");
-  const line = document.createElementNS(ns, "polyline");
-  line.setAttribute("points", points.join(" "));
-  line.setAttribute("class", "line");
-  svg.append(area, line);
-  return svg;
-}
-export function render({ model, el }) {
-  const box = h("div", "causes");
-  function draw() {
-    box.replaceChildren();
-    const head = h("div", "head");
-    head.append(h("span", "title", "Failure causes"));
-    const total = model.causes.reduce((n, c) => n + c.count, 0);
-    head.append(h("span", "muted total", model.loaded ? fmtNumber(total) + " failed in the range" : "Counting…"));
-    if (model.active) {
-      const reset = h("button", "reset", "Show all executions");
-      reset.addEventListener("click", () => model.send_msg({ cause: "" }));
-      head.append(reset);
-    }
-    box.append(head);
-    const cards = h("div", "cards");
-    for (const c of model.causes) {
-      const card = h("button", "card" + (c.key === model.active ? " active" : "") + (c.count ? "" : " none"));
-      card.setAttribute("data-cause", c.key);
-      card.setAttribute("aria-pressed", c.key === model.active ? "true" : "false");
-      card.title = c.count ? `Show the ${c.count} failed executions: ${c.label}` : c.label;
-      card.append(h("span", "label", c.label));
-      const row = h("span", "row");
-      row.append(h("span", "count", fmtNumber(c.count)));
-      const spark = sparkline(c.series);
-      spark.setAttribute("aria-label", `Failures per ${model.bucket}: ${c.series.join(", ")}`);
-      row.append(spark);
-      card.append(row);
-      card.addEventListener("click", () => model.send_msg({ cause: c.key === model.active ? "" : c.key }));
-      cards.append(card);
-    }
-    box.append(cards);
-  }
-  model.on(["causes", "active", "loaded", "bucket"], draw);
-  draw();
-  el.append(box);
-}
-"""
+    _esm = JS_HELPERS + asset("failure_causes.js")
 
-    _stylesheets = [BASE_CSS + """
-.causes { background: #fff; border: 1px solid var(--line); border-radius: 12px; padding: 10px 12px 12px; }
-.head { display: flex; align-items: baseline; gap: 10px; margin-bottom: 8px; }
-.title { font-size: 11px; font-weight: 700; text-transform: uppercase; letter-spacing: .06em; color: #475569; }
-.total { font-size: 12.5px; }
-.reset { margin-left: auto; border: 0; background: transparent; color: var(--accent); font-weight: 600;
-         cursor: pointer; font-size: 12.5px; }
-.cards { display: grid; grid-template-columns: repeat(5, minmax(0, 1fr)); gap: 8px; }
-.card { display: flex; flex-direction: column; gap: 4px; text-align: left; border: 1px solid var(--line);
-        background: #fff; border-radius: 9px; padding: 7px 10px; cursor: pointer; font: inherit; color: inherit; }
-.card:hover { border-color: #fca5a5; background: #fffafa; }
-.card.active { border-color: #dc2626; box-shadow: 0 0 0 2px #fee2e2; background: #fef2f2; }
-.card.none { opacity: .6; }
-.label { font-size: 12px; color: #475569; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
-.row { display: flex; align-items: center; gap: 8px; }
-.count { font-size: 19px; font-weight: 700; color: #b91c1c; font-variant-numeric: tabular-nums; min-width: 2ch; }
-.card.none .count { color: #94a3b8; }
-.spark { flex: 1; height: 24px; min-width: 40px; }
-.spark .line { fill: none; stroke: #dc2626; stroke-width: 1.5; vector-effect: non-scaling-stroke; }
-.spark .area { fill: #fee2e2; stroke: none; }
-"""]
+    _stylesheets = [BASE_CSS + asset("failure_causes.css")]
 
     def __init__(self, on_message, **params):
         super().__init__(**params)
@@ -152,7 +76,7 @@ class FailureCausesPanel(pn.viewable.Viewer):
         super().__init__(**params)
         self.state = state
         self.source = source
-        self.view = FailureCausesView(self._clicked, active=state.cause, sizing_mode="stretch_width", margin=0,
+        self.view = FailureCausesElement(self._clicked, active=state.cause, sizing_mode="stretch_width", margin=0,
                                       css_classes=["failure-causes"])
         self.loader = Loader(self._load, self._show, on_shown=source.shown, spinner=self.view,
                              on_error=lambda exc: state.tell(f"Could not count the failures: {exc}", "error"))

@@ -21,12 +21,12 @@ from .format import now_ms
 from .loader import Loader
 from .source import LogSource
 from .state import SCOPE_PARAMETERS, LogsState
-from .theme import BASE_CSS, JS_HELPERS
+from .theme import BASE_CSS, JS_HELPERS, asset
 
 GROUPS_SHOWN = 50  # more are one click away; 200 flows need not all be drawn at once
 
 
-class FlowGroupListView(JSComponent):
+class FlowGroupListElement(JSComponent):
     """Group headers from `groups`; under each expanded one, its rows from `executions[flow]`."""
 
     groups = param.List(default=[], doc="One dict per flow: name, runs, latest status, failures, last start.")
@@ -39,135 +39,9 @@ class FlowGroupListView(JSComponent):
     live = param.Boolean(default=False, doc="Whether the latest change came from the auto-refresh alone: "
                          "then it is not drawn while the pointer is over the list.")
 
-    _esm = JS_HELPERS + ROWS_JS + """
-export function render({ model, el }) {
-  const list = h("div", "groups");
-  let clock = serverClock(model);
-  let agos = [];
-  let live = [];
-  const send = (msg) => model.send_msg(msg);
+    _esm = JS_HELPERS + ROWS_JS + asset("flow_groups.js")
 
-  function header(g, expanded) {
-    const head = h("div", "group" + (expanded ? " expanded" : ""));
-    head.setAttribute("role", "button");
-    head.setAttribute("tabindex", "0");
-    head.setAttribute("aria-expanded", expanded ? "true" : "false");
-    head.setAttribute("data-flow", g.flow_name);
-    head.setAttribute("data-tab", g.tab);
-    head.append(h("span", "chevron", "›"));
-    const name = h("span", "flow-name", g.flow_name);
-    name.title = g.flow_name;
-    head.append(name);
-    if (g.has_failures) {
-      const dot = h("span", "failure-dot");
-      dot.title = fmtNumber(g.failed_runs) + " failed run" + (g.failed_runs === 1 ? "" : "s");
-      dot.setAttribute("aria-label", "has failed runs");
-      head.append(dot);
-    }
-    head.append(h("span", "runs", fmtNumber(g.runs) + (g.runs === 1 ? " run" : " runs")));
-    head.append(h("span", "spacer"));
-    head.append(chip(g.latest_status));
-    const ago = h("span", "ago", fmtAgo(clock() - g.last_activity));
-    ago.title = g.last_activity ? "Last activity " + fmtLocal(g.last_activity) : "";
-    agos.push([ago, g.last_activity]);
-    head.append(ago);
-    const toggle = () => model.send_msg({action: "toggle", flow: g.flow_name});
-    head.addEventListener("click", toggle);
-    head.addEventListener("keydown", (e) => {
-      if (e.key === "Enter" || e.key === " ") { e.preventDefault(); toggle(); }
-    });
-    return head;
-  }
-
-  // While the pointer is over the list, the auto-refresh does not move what is under it: with
-  // hundreds of busy flows the order changes every second, and a row would slip away from the
-  // click. What the user does (expand, open, page, a tab) is drawn at once; a held update is
-  // drawn as soon as the pointer leaves.
-  const holder = h("div", "list-holder");
-  const held = h("div", "held-note", "Live updates held while the pointer is on the list");
-  held.setAttribute("role", "status");
-  held.hidden = true;
-  let pointed = false, drawn = false, scheduled = false;
-  list.addEventListener("pointerenter", () => { pointed = true; });
-  list.addEventListener("pointerleave", () => { pointed = false; if (!held.hidden) draw(); });
-  // the properties of one update arrive one by one: draw once, after the last of them
-  function schedule() {
-    if (scheduled) return;
-    scheduled = true;
-    queueMicrotask(() => {
-      scheduled = false;
-      if (model.live && pointed && drawn) held.hidden = false;
-      else draw();
-    });
-  }
-
-  function draw() {
-    drawn = true;
-    held.hidden = true;
-    clock = serverClock(model);
-    agos = [];
-    live = [];
-    const open = new Set(model.expanded);
-    const items = [];
-    for (const g of model.groups) {
-      const expanded = open.has(g.flow_name);
-      const group = h("div", "flow-group" + (expanded ? " expanded" : ""));
-      group.append(header(g, expanded));
-      if (expanded) {
-        group.append(renderRows(g.flow_name, model.executions[g.flow_name], model.selected, clock, live, send));
-      }
-      items.push(group);
-    }
-    if (!model.groups.length) items.push(h("div", "empty muted", model.empty_text));
-    if (model.hidden > 0) {
-      const more = h("button", "more", "Show more flows (" + fmtNumber(model.hidden) + " more)");
-      more.addEventListener("click", () => model.send_msg({action: "more"}));
-      items.push(more);
-    }
-    list.replaceChildren(...items);
-  }
-  model.on(["groups", "expanded", "executions", "selected", "hidden", "empty_text", "server_now"], schedule);
-  draw();
-  let ticks = 0;
-  const timer = setInterval(() => {
-    for (const [e, t] of live) e.textContent = fmtDuration(clock() - t);
-    if (++ticks % 10 === 0) for (const [e, t] of agos) e.textContent = fmtAgo(clock() - t);
-  }, 1000);
-  model.on("remove", () => clearInterval(timer));
-  holder.append(list, held);
-  el.append(holder);
-}
-"""
-
-    _stylesheets = [BASE_CSS + ROWS_CSS + """
-:host { width: 100%; }
-.list-holder { position: relative; }
-.groups { background: #fff; border: 1px solid var(--line); border-radius: 12px; overflow: hidden; }
-/* over the list's top edge, so showing it moves no row */
-.held-note { position: absolute; top: -10px; right: 16px; pointer-events: none; font-size: 11px; line-height: 18px;
-             padding: 0 9px; border-radius: 9px; background: #eef2ff; color: #4338ca; border: 1px solid #c7d2fe; }
-.held-note[hidden] { display: none; }
-.flow-group { border-bottom: 1px solid var(--line); }
-.flow-group:last-child { border-bottom: 0; }
-.flow-group.expanded { background: #fcfcfe; }
-.group { display: flex; align-items: center; gap: 10px; padding: 12px 14px; cursor: pointer; user-select: none; }
-.group:hover { background: #f8fafc; }
-.group:focus-visible { outline: 2px solid #6366f1; outline-offset: -2px; }
-.chevron { display: inline-block; width: 14px; color: #94a3b8; font-size: 18px; line-height: 14px;
-           transition: transform .15s; text-align: center; }
-.group.expanded .chevron { transform: rotate(90deg); color: #4f46e5; }
-.flow-name { font-weight: 600; font-size: 14px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap;
-             max-width: 55%; }
-.failure-dot { width: 8px; height: 8px; border-radius: 50%; background: #dc2626; flex: none;
-               box-shadow: 0 0 0 3px #fee2e2; }
-.runs { color: var(--muted); font-size: 13px; white-space: nowrap; font-variant-numeric: tabular-nums; }
-.spacer { flex: 1; }
-.ago { color: var(--muted); font-size: 12px; min-width: 78px; text-align: right; white-space: nowrap; }
-.empty { padding: 22px 16px; font-size: 14px; }
-.more { display: block; width: 100%; border: 0; border-top: 1px solid var(--line); background: #f8fafc;
-        color: #4338ca; font-weight: 600; padding: 11px; cursor: pointer; font-size: 13px; }
-.more:hover { background: #eef2ff; }
-"""]
+    _stylesheets = [BASE_CSS + ROWS_CSS + asset("flow_groups.css")]
 
     def __init__(self, on_message: Callable[[dict], None], **params):
         super().__init__(**params)
@@ -191,7 +65,7 @@ class FlowGroupList(pn.viewable.Viewer):
         self.rows: dict[str, ExecutionRows] = {}
         self.shown = GROUPS_SHOWN
         self.data: list[dict] | None = None
-        self.view = FlowGroupListView(self._message, expanded=list(state.flows), selected=state.execution,
+        self.view = FlowGroupListElement(self._message, expanded=list(state.flows), selected=state.execution,
                                       sizing_mode="stretch_width", margin=0, css_classes=["flow-group-list"])
         self.loader = Loader(lambda: source.flow_groups(state.tab, state.scope()), self._show, spinner=self.view,
                              on_shown=source.shown,

@@ -11,25 +11,11 @@ from .confirm import ConfirmDialog
 from .format import esc
 from .source import LogSource
 from .state import LogsState
-from .theme import ICONS
+from .theme import ICONS, asset
 
-TITLE_CSS = """
-.title { font-size: 24px; font-weight: 700; color: #0f172a; letter-spacing: -.01em; }
-.subtitle { font-size: 13.5px; color: #64748b; margin-top: 2px; display: flex; align-items: center; gap: 8px; }
-.live { display: inline-flex; align-items: center; gap: 6px; color: #15803d; font-weight: 600; font-size: 12px;
-        background: #dcfce7; border-radius: 999px; padding: 1px 9px; }
-.live::before { content: ""; width: 6px; height: 6px; border-radius: 50%; background: #16a34a;
-                box-shadow: 0 0 0 2px rgba(22, 163, 74, .25); }
-"""
+TITLE_CSS = asset("header_title.css")
 
-USER_CSS = """
-.user { display: flex; align-items: center; gap: 8px; font-size: 13px; color: #334155; white-space: nowrap; }
-.role { font-size: 11px; font-weight: 700; text-transform: uppercase; letter-spacing: .05em; border-radius: 999px;
-        padding: 1px 8px; background: #e2e8f0; color: #334155; }
-.role.admin { background: #fee2e2; color: #991b1b; }
-.logout { color: #4338ca; text-decoration: none; font-weight: 600; }
-.logout:hover { text-decoration: underline; }
-"""
+USER_CSS = asset("header_user.css")
 
 
 BUTTON_CSS = """

@@ -27,7 +27,7 @@ from .search_box import SearchBox
 from .sidebar import Sidebar
 from .source import LogSource
 from .state import LogsState
-from .theme import SANS
+from .theme import SANS, asset
 from .token_page import TokenPage
 
 log = logging.getLogger(__name__)
@@ -35,13 +35,7 @@ log = logging.getLogger(__name__)
 POLL_MS = 1000  # the change token is the tables' versions: a look at each log, about a millisecond on disk
 URL_PARAMETERS = {name: name for name in ("page", "tab", "range", "since", "until", "search", "cause", "flows",
                                           "execution", "view", "by")}
-TEMPLATE_CSS = f"""
-body {{ font-family: {SANS}; background: #f6f7fb; }}
-#main, .main {{ background: #f6f7fb; }}
-#header {{ box-shadow: none; border-bottom: 1px solid #1e293b; }}
-#sidebar {{ background: #fff; border-right: 1px solid #e2e8f0; }}
-.app-header .title, #header .title {{ font-weight: 700; letter-spacing: -.01em; }}
-"""
+TEMPLATE_CSS = f"body {{ font-family: {SANS}; }}\n" + asset("page.css")
 
 
 class ExecutionLogsPage:

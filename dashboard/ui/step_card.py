@@ -16,10 +16,10 @@ from panel.custom import Children, JSComponent
 
 from .format import STATUS_LABELS, esc, node_type_label, plain, step_item, text_block
 from .json_tree import JSON_TEXT_CSS, JsonTree
-from .theme import BASE_CSS, JS_HELPERS
+from .theme import BASE_CSS, JS_HELPERS, asset
 
 
-class StepCardsView(JSComponent):
+class StepCardsElement(JSComponent):
     """The step headers of one execution; `bodies[i]` is drawn under step `body_steps[i]` when expanded."""
 
     steps = param.List(default=[], doc="One dict per step header: index, name, type, status, duration, tokens.")
@@ -27,87 +27,9 @@ class StepCardsView(JSComponent):
     bodies = Children()
     body_steps = param.List(default=[], doc="The step index of each of `bodies`.")
 
-    _esm = JS_HELPERS + """
-export function render({ model, el }) {
-  const list = h("div", "steps");
+    _esm = JS_HELPERS + asset("step_card.js")
 
-  function header(s, expanded) {
-    const head = h("div", "step " + (s.status || "") + (expanded ? " expanded" : ""));
-    head.setAttribute("role", "button");
-    head.setAttribute("tabindex", "0");
-    head.setAttribute("aria-expanded", expanded ? "true" : "false");
-    head.setAttribute("data-step", String(s.index));
-    head.setAttribute("data-status", s.status || "");
-    head.append(h("span", "index", String(s.index + 1)));
-    const names = h("span", "names");
-    names.append(h("span", "node-name", s.node_name), h("span", "node-type", typeLabel(s.node_type)));
-    head.append(names);
-    if (s.warnings) {
-      const w = h("span", "warn-badge", "⚠ " + s.warnings);
-      w.title = s.warnings + " warning" + (s.warnings === 1 ? "" : "s");
-      head.append(w);
-    }
-    if (s.ai) {
-      const t = h("span", "tokens", fmtNumber(s.prompt_tokens + s.completion_tokens) + " tokens");
-      t.title = fmtNumber(s.prompt_tokens) + " prompt + " + fmtNumber(s.completion_tokens) + " completion" +
-                (s.model ? " · " + s.model : "");
-      head.append(t);
-    }
-    head.append(h("span", "duration mono", fmtDuration(s.duration)));
-    head.append(chip(s.status));
-    head.append(h("span", "chevron", "›"));
-    const toggle = () => model.send_msg({action: "toggle", index: s.index});
-    head.addEventListener("click", toggle);
-    head.addEventListener("keydown", (e) => {
-      if (e.key === "Enter" || e.key === " ") { e.preventDefault(); toggle(); }
-    });
-    return head;
-  }
-
-  function draw() {
-    const bodies = model.get_child("bodies") || [];
-    const bodyOf = new Map();
-    model.body_steps.forEach((index, i) => { if (bodies[i]) bodyOf.set(index, bodies[i]); });
-    const open = new Set(model.expanded);
-    const items = [];
-    for (const s of model.steps) {
-      const expanded = open.has(s.index);
-      const card = h("div", "step-card" + (expanded ? " expanded" : ""));
-      card.append(header(s, expanded));
-      if (expanded && bodyOf.has(s.index)) card.append(bodyOf.get(s.index));
-      items.push(card);
-    }
-    list.replaceChildren(...items);
-  }
-  model.on(["steps", "expanded", "body_steps"], draw);
-  draw();
-  el.append(list);
-}
-"""
-
-    _stylesheets = [BASE_CSS + """
-:host { width: 100%; }
-.step-card { border-bottom: 1px solid #eef2f6; }
-.step-card:last-child { border-bottom: 0; }
-.step-card.expanded { background: #fcfcfe; }
-.step { display: flex; align-items: center; gap: 10px; padding: 10px 16px; cursor: pointer; user-select: none; }
-.step:hover { background: #f8fafc; }
-.step:focus-visible { outline: 2px solid #6366f1; outline-offset: -2px; }
-.index { flex: none; width: 24px; height: 24px; border-radius: 50%; background: #f1f5f9; color: #475569;
-         display: inline-flex; align-items: center; justify-content: center; font-size: 12px; font-weight: 600; }
-.step.failed .index { background: #fee2e2; color: #b91c1c; }
-.step.failed .node-name { color: #b91c1c; }
-.step.skipped .node-name { color: #94a3b8; }
-.names { display: flex; flex-direction: column; min-width: 0; flex: 1; }
-.node-name { font-weight: 600; font-size: 13.5px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-.node-type { font-size: 12px; color: var(--muted); }
-.tokens { font-size: 12px; color: #6d28d9; background: #f3e8ff; padding: 2px 8px; border-radius: 999px;
-          white-space: nowrap; font-weight: 600; }
-.warn-badge { font-size: 12px; color: #b45309; background: #fef3c7; padding: 2px 7px; border-radius: 999px; }
-.duration { font-size: 12px; color: #475569; min-width: 56px; text-align: right; }
-.chevron { color: #94a3b8; font-size: 18px; width: 14px; text-align: center; transition: transform .15s; }
-.step.expanded .chevron { transform: rotate(90deg); color: #4f46e5; }
-"""]
+    _stylesheets = [BASE_CSS + asset("step_card.css")]
 
     def __init__(self, on_toggle: Callable[[int], None], **params):
         super().__init__(**params)
@@ -118,21 +40,7 @@ export function render({ model, el }) {
             self._on_toggle(int(msg["index"]))
 
 
-BODY_CSS = BASE_CSS + JSON_TEXT_CSS + """
-:host { width: 100%; }
-.facts { display: grid; grid-template-columns: max-content 1fr; gap: 4px 14px; font-size: 12.5px; margin: 0 0 6px; }
-.facts dt { color: var(--muted); }
-.facts dd { margin: 0; min-width: 0; overflow-wrap: anywhere; }
-.section-title { font-size: 11px; font-weight: 700; text-transform: uppercase; letter-spacing: .05em;
-                 color: #475569; margin: 12px 0 5px; }
-.text-block { max-height: 260px; overflow: auto; font-family: inherit; font-size: 13px; line-height: 1.45; }
-.text-block.prompt { background: #f8fafc; }
-.text-block.reply { background: #f5f3ff; border-color: #ddd6fe; }
-.text-block.error { background: #fef2f2; border-color: #fecaca; color: #991b1b;
-                    font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12.5px; }
-.warnings { margin: 0; padding: 8px 10px 8px 28px; background: #fffbeb; border: 1px solid #fde68a;
-            border-radius: 8px; color: #92400e; font-size: 13px; }
-"""
+BODY_CSS = BASE_CSS + JSON_TEXT_CSS + asset("step_body.css")
 
 
 def _duration(ms) -> str:
@@ -198,7 +106,7 @@ class StepCards(pn.viewable.Viewer):
     def __init__(self, on_toggle: Callable[[int], None], **params):
         super().__init__(**params)
         self.bodies: dict[int, tuple[dict, pn.Column]] = {}  # index -> (the step it shows, its body)
-        self.view = StepCardsView(on_toggle, sizing_mode="stretch_width", margin=0, css_classes=["step-cards"])
+        self.view = StepCardsElement(on_toggle, sizing_mode="stretch_width", margin=0, css_classes=["step-cards"])
 
     def show(self, steps: list[dict], expanded: list[int]) -> None:
         """Draw these steps with these expanded; the body of a step whose data did not change is kept."""

@@ -1,14 +1,27 @@
 """Colours, CSS and the JavaScript helpers the components share.
 
+The JavaScript and CSS are files beside the components (helpers.js, base.css, filter_tabs.js, ...):
+`asset(name)` reads one. Python constants the browser needs (labels, icons, colours, fonts) are
+written into the text from Python, before or after the file's.
+
 The JavaScript builds every element with `textContent`: a log string never reaches
 `innerHTML`, so a flow named `<img onerror=...>` is shown, not run.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib.resources
 import json
 
 from .format import ACRONYMS, SHORT_TRIGGER_LABELS, STATUS_LABELS, TRIGGER_LABELS
+
+
+@functools.cache
+def asset(name: str) -> str:
+    """The text of a .js or .css file of this package (dashboard/ui/), read once."""
+    return importlib.resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+
 
 STATUS_COLORS = {
     "running": ("#1d4ed8", "#dbeafe"),
@@ -39,99 +52,13 @@ MONO = "ui-monospace, SFMono-Regular, Menlo, Consolas, 'Liberation Mono', monosp
 SANS = "Inter, system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 
 BASE_CSS = (
-    f"""
-:host {{ font-family: {SANS}; color: #0f172a; --mono: {MONO}; --muted: #64748b; --line: #e2e8f0;
-        --green: #15803d; --red: #dc2626; --accent: #4f46e5; }}
-.muted {{ color: var(--muted); }}
-.mono {{ font-family: var(--mono); }}
-.chip {{ display: inline-flex; align-items: center; gap: 5px; border-radius: 999px; padding: 2px 9px;
-         font-size: 12px; font-weight: 600; white-space: nowrap; line-height: 18px; }}
-.chip::before {{ content: ""; width: 6px; height: 6px; border-radius: 50%; background: currentColor; }}
-/* a ring, not a pulse: an endless animation kept Chromium drawing 60 frames a second in every open tab
-   (10 idle tabs: 0.73 cores with the pulses, 0.19 without; the ticking durations show it is live) */
-.chip.running::before {{ box-shadow: 0 0 0 2px color-mix(in srgb, currentColor 25%, transparent); }}
-.sent {{ color: var(--green); font-weight: 600; }}
-.failed-count {{ color: var(--red); font-weight: 600; }}
-.zero {{ color: #cbd5e1; font-weight: 500; }}
-button {{ font: inherit; }}
-"""
+    f":host {{ font-family: {SANS}; --mono: {MONO}; }}\n"
+    + asset("base.css")
     + "".join(f".chip.{s} {{ color: {fg}; background: {bg}; }}\n" for s, (fg, bg) in STATUS_COLORS.items())
 )
 
-
-def _js_object(mapping: dict[str, str]) -> str:
-    return json.dumps(mapping)
-
-
-JS_HELPERS = f"""
-const STATUS_LABELS = {_js_object(STATUS_LABELS)};
-const TRIGGER_LABELS = {_js_object(TRIGGER_LABELS)};
-const SHORT_TRIGGER_LABELS = {_js_object(SHORT_TRIGGER_LABELS)};
-const ACRONYMS = {_js_object(ACRONYMS)};
-const ICONS = {_js_object(ICONS)};
-function icon(name) {{ const s = h("span", "icon"); s.innerHTML = ICONS[name] || ""; return s; }}  // constants only
-
-function typeLabel(t) {{
-  return String(t || "").split(/[_-]/).filter(Boolean)
-    .map(w => ACRONYMS[w.toLowerCase()] || (w[0].toUpperCase() + w.slice(1))).join(" ");
-}}
-
-function h(tag, cls, text) {{
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined && text !== null) e.textContent = String(text);
-  return e;
-}}
-
-function chip(status) {{
-  const c = h("span", "chip " + String(status).replace(/[^a-z_]/g, ""), STATUS_LABELS[status] || status);
-  c.setAttribute("data-status", status);
-  return c;
-}}
-
-function fmtDuration(ms) {{
-  if (ms === null || ms === undefined || isNaN(ms)) return "–";
-  ms = Math.max(0, ms);
-  if (ms < 1000) return Math.round(ms) + " ms";
-  const s = ms / 1000;
-  if (s < 60) return (s < 10 ? s.toFixed(1) : Math.round(s)) + " s";
-  const m = Math.floor(s / 60), rs = Math.floor(s % 60);
-  if (m < 60) return m + "m " + String(rs).padStart(2, "0") + "s";
-  const hh = Math.floor(m / 60), rm = m % 60;
-  return hh + "h " + String(rm).padStart(2, "0") + "m";
-}}
-
-function fmtAgo(ms) {{
-  if (ms === null || ms === undefined) return "";
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 10) return "just now";
-  if (s < 60) return s + " s ago";
-  const m = Math.floor(s / 60);
-  if (m < 60) return m + " min ago";
-  const hh = Math.floor(m / 60);
-  if (hh < 24) return hh + " h ago";
-  const d = Math.floor(hh / 24);
-  return d + (d === 1 ? " day ago" : " days ago");
-}}
-
-// One formatter each: toLocaleString builds a new one per call, a third of a list's drawing time
-const TIME_FORMAT = new Intl.DateTimeFormat("en-GB", {{month: "short", day: "numeric", hour: "2-digit",
-                                                      minute: "2-digit", second: "2-digit", hourCycle: "h23"}});
-const NUMBER_FORMAT = new Intl.NumberFormat("en-US");
-const LOCAL_FORMAT = new Intl.DateTimeFormat(undefined, {{dateStyle: "medium", timeStyle: "medium"}});
-
-function fmtLocal(ms) {{ return LOCAL_FORMAT.format(new Date(ms)); }}
-
-function fmtTime(ms) {{
-  if (ms === null || ms === undefined) return "";
-  return TIME_FORMAT.format(new Date(ms));
-}}
-
-function fmtNumber(n) {{ return NUMBER_FORMAT.format(Number(n || 0)); }}
-
-// The server's clock, as seen from here: "3 min ago" and live durations use it.
-function serverClock(model) {{
-  const offset = (model.server_now || Date.now()) - Date.now();
-  return () => Date.now() + offset;
-}}
-"""
+# Python's names and labels as JavaScript constants, then the functions that use them
+JS_CONSTANTS = {"STATUS_LABELS": STATUS_LABELS, "TRIGGER_LABELS": TRIGGER_LABELS,
+                "SHORT_TRIGGER_LABELS": SHORT_TRIGGER_LABELS, "ACRONYMS": ACRONYMS, "ICONS": ICONS}
+JS_HELPERS = ("".join(f"const {name} = {json.dumps(value)};\n" for name, value in JS_CONSTANTS.items())
+              + asset("helpers.js"))

@@ -35,7 +35,7 @@ from .loader import Loader
 from .range_picker import RangePicker
 from .source import LogSource
 from .state import RANGES, LogsState
-from .theme import ICONS, SANS
+from .theme import ICONS, SANS, asset
 
 PRICE_CHECK_MS = 1000  # a stat() of the price file: an edit shows within a second
 TOP = 10  # flows and nodes in their charts
@@ -59,29 +59,12 @@ SHOWN_TEXT = JSCode("function(cell) { const text = cell.getRow().getData()[cell.
 # Charts without wheel zoom: the mouse wheel over a chart scrolls the page, as everywhere else on it.
 CHART_TOOLS = ["save", "pan", "box_zoom", "reset"]
 
-CSS = f"""
-:host {{ font-family: {SANS}; color: #0f172a; }}
-.title {{ font-size: 24px; font-weight: 700; letter-spacing: -.01em; }}
-.subtitle {{ font-size: 13.5px; color: #64748b; margin-top: 2px; }}
-.subtitle .range {{ color: #334155; font-weight: 600; }}
-.totals {{ display: grid; grid-template-columns: repeat(5, minmax(150px, 1fr)); gap: 12px; }}
-.total {{ background: #fff; border: 1px solid #e2e8f0; border-radius: 12px; padding: 12px 16px; }}
-.total .label {{ font-size: 12px; font-weight: 600; color: #64748b; text-transform: uppercase; letter-spacing: .04em; }}
-.total .value {{ font-size: 24px; font-weight: 700; margin-top: 4px; font-variant-numeric: tabular-nums; }}
-.total .note {{ font-size: 12.5px; color: #64748b; margin-top: 2px; overflow-wrap: anywhere; }}
-.total .note.unpriced {{ color: #b45309; }}
-.prices {{ font-size: 13px; color: #64748b; }}
-.prices code {{ font-size: 12.5px; background: #f1f5f9; border-radius: 4px; padding: 1px 5px; }}
-.price-error {{ font-size: 13.5px; color: #991b1b; background: #fee2e2; border: 1px solid #fecaca;
-               border-radius: 10px; padding: 10px 14px; }}
-.empty {{ color: #64748b; font-size: 14px; padding: 24px; text-align: center; background: #fff;
-          border: 1px dashed #cbd5e1; border-radius: 12px; }}
-"""
+CSS = f":host {{ font-family: {SANS}; }}\n" + asset("token_page.css")
 CARD = {"background": "#fff", "border": "1px solid #e2e8f0", "border-radius": "12px", "padding": "6px"}
 
 
 @dataclass
-class TokenView:
+class TokenPageData:
     """What one load produced: everything the page shows, computed off the event loop."""
 
     totals: dict[str, Any]
@@ -102,7 +85,7 @@ class TokenPage(pn.viewable.Viewer):
         self.prices = prices
         self._price_signature = self.prices.signature()
         self._currency: str | None = None
-        self.shown: TokenView | None = None
+        self.shown: TokenPageData | None = None
 
         self.heading = pn.pane.HTML(self._heading_html(), margin=0, stylesheets=[CSS])
         self.refresh = pn.widgets.Button(label="Refresh", icon=ICONS["refresh"], button_style="outline",
@@ -114,22 +97,7 @@ class TokenPage(pn.viewable.Viewer):
                                        css_classes=["token-prices"])
         self.empty = pn.pane.HTML('<div class="empty">No AI steps in this range.</div>', visible=False,
                                   sizing_mode="stretch_width", stylesheets=[CSS], css_classes=["token-empty"])
-        self.pipes = {name: hv.streams.Pipe(data=[]) for name in PAGE_CHARTS}
-        self.chart_panes = {name: pn.pane.HoloViews(None, sizing_mode="stretch_width", margin=0,
-                                                    css_classes=[f"chart-{name.replace('_', '-')}"])
-                            for name in PAGE_CHARTS}
-        card = dict(sizing_mode="stretch_width", styles=CARD, margin=(0, 0, 14, 0))
-        half = dict(sizing_mode="stretch_width", styles=CARD, margin=(0, 0, 14, 0), min_width=380)
-        # a card (Column) per chart; hiding a HoloViews pane itself trips Panel 1.9, hiding its card does not
-        self.cards = {name: pn.Column(pane, **(card if name == "tokens_by_day" else half))
-                      for name, pane in self.chart_panes.items()}
-        self.charts = pn.Column(
-            self.cards["tokens_by_day"],
-            pn.Row(self.cards["top_flows"], pn.Spacer(width=14), self.cards["top_nodes"], sizing_mode="stretch_width",
-                   margin=0),
-            pn.Row(self.cards["model_tokens"], pn.Spacer(width=14), self.cards["model_cost"],
-                   sizing_mode="stretch_width", margin=0),
-            sizing_mode="stretch_width", margin=0, visible=False)
+        self._build_charts()
         self.group = pn.widgets.RadioButtonGroup(
             options={label: by for by, label in GROUP_LABELS.items()}, value=state.by, button_style="outline",
             color="primary", css_classes=["token-group"], margin=(0, 0, 8, 0))
@@ -153,6 +121,25 @@ class TokenPage(pn.viewable.Viewer):
         state.param.watch(self._by_changed, "by")
         if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
             self.price_check = pn.state.add_periodic_callback(self._check_prices, period=PRICE_CHECK_MS)
+
+    def _build_charts(self) -> None:
+        """The chart panes, each fed by a Pipe, in cards: tokens per day on top, then two rows of two."""
+        self.pipes = {name: hv.streams.Pipe(data=[]) for name in PAGE_CHARTS}
+        self.chart_panes = {name: pn.pane.HoloViews(None, sizing_mode="stretch_width", margin=0,
+                                                    css_classes=[f"chart-{name.replace('_', '-')}"])
+                            for name in PAGE_CHARTS}
+        card = dict(sizing_mode="stretch_width", styles=CARD, margin=(0, 0, 14, 0))
+        half = dict(sizing_mode="stretch_width", styles=CARD, margin=(0, 0, 14, 0), min_width=380)
+        # a card (Column) per chart; hiding a HoloViews pane itself trips Panel 1.9, hiding its card does not
+        self.cards = {name: pn.Column(pane, **(card if name == "tokens_by_day" else half))
+                      for name, pane in self.chart_panes.items()}
+        self.charts = pn.Column(
+            self.cards["tokens_by_day"],
+            pn.Row(self.cards["top_flows"], pn.Spacer(width=14), self.cards["top_nodes"], sizing_mode="stretch_width",
+                   margin=0),
+            pn.Row(self.cards["model_tokens"], pn.Spacer(width=14), self.cards["model_cost"],
+                   sizing_mode="stretch_width", margin=0),
+            sizing_mode="stretch_width", margin=0, visible=False)
 
     # -- when to load -------------------------------------------------------------------
 
@@ -188,11 +175,11 @@ class TokenPage(pn.viewable.Viewer):
 
     # -- loading (off the event loop) ---------------------------------------------------------
 
-    async def _load(self) -> TokenView:
+    async def _load(self) -> TokenPageData:
         since, until = self.state.bounds()
         return await asyncio.to_thread(self.compute, since, until, self.state.by)
 
-    def compute(self, since: dt.datetime | None, until: dt.datetime | None, by: str) -> TokenView:
+    def compute(self, since: dt.datetime | None, until: dt.datetime | None, by: str) -> TokenPageData:
         """The page's numbers for a range: TokenReport over the (cached) usage of the range."""
         # cached per change token and range: sessions looking at the same range share one query
         detail = self.source.token_usage_detail(since, until)
@@ -201,12 +188,12 @@ class TokenPage(pn.viewable.Viewer):
         except PriceFileError as exc:
             prices, error = None, str(exc)
         report = TokenReport(detail, prices if prices is not None else {}, since=since, until=until)
-        return TokenView(totals=report.totals(), table=shown_models(report.by(by)), by=by,
+        return TokenPageData(totals=report.totals(), table=shown_models(report.by(by)), by=by,
                          charts=report.chart_data(TOP), prices=prices, price_error=error)
 
     # -- showing ------------------------------------------------------------------------------
 
-    def _show(self, view: TokenView) -> None:
+    def _show(self, view: TokenPageData) -> None:
         self.shown = view
         currency = view.prices.currency if view.prices else "USD"
         self.totals.object = self._totals_html(view)
@@ -236,7 +223,7 @@ class TokenPage(pn.viewable.Viewer):
         # framewise: the axes follow each new frame (more days, another top flow)
         return hv.DynamicMap(draw, streams=[self.pipes[name]]).opts(framewise=True, shared_axes=False, axiswise=True)
 
-    def _show_table(self, view: TokenView) -> None:
+    def _show_table(self, view: TokenPageData) -> None:
         frame = view.table.copy()
         if "day" in frame:
             frame["day"] = pd.to_datetime(frame["day"]).dt.strftime("%Y-%m-%d")
@@ -292,7 +279,7 @@ class TokenPage(pn.viewable.Viewer):
             return f"{since} to {until}"
         return f"from {since}" if since else f"up to {until}" if until else "All kept"
 
-    def _totals_html(self, view: TokenView) -> str:
+    def _totals_html(self, view: TokenPageData) -> str:
         t = view.totals
         cards = [
             ("total_tokens", "Total tokens", f"{t['total_tokens']:,}", ""),
@@ -318,7 +305,7 @@ class TokenPage(pn.viewable.Viewer):
                        f'<div class="value">{value}</div>{note}</div>' for key, label, value, note in cards)
         return f'<div class="totals">{body}</div>'
 
-    def _prices_html(self, view: TokenView) -> str:
+    def _prices_html(self, view: TokenPageData) -> str:
         path = html.escape(str(self.prices.path))
         if view.price_error:
             return (f'<div class="price-error" role="alert"><b>The price file cannot be used</b>: '
