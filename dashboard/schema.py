@@ -174,6 +174,29 @@ ROLLUP_ROW = pa.schema(
     ]
 )
 
+# Per day, written by compaction: each failed execution with its first failed step and failure
+# cause, so `failures()` and the failure-causes panel read these, not every step's error and input.
+FAILURE_ROLLUP_ROW = pa.schema(
+    [
+        ("execution_id", pa.string()),
+        ("flow_name", pa.string()),
+        ("status", pa.string()),
+        ("trigger_type", pa.string()),
+        ("trigger_phone", pa.string()),
+        ("started_at", TS),
+        ("finished_at", TS),
+        ("messages_sent", pa.int32()),
+        ("messages_failed", pa.int32()),
+        ("failed_step_index", pa.int32()),
+        ("failed_node_name", pa.string()),
+        ("failed_node_type", pa.string()),
+        ("error", pa.string()),
+        ("failed_step_input", pa.string()),
+        ("cause", pa.string()),
+        ("described", pa.string()),
+    ]
+)
+
 # Per day and (flow, node, model), written by compaction: token reports read these, not every step.
 TOKEN_ROLLUP_ROW = pa.schema(
     [

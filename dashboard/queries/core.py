@@ -21,7 +21,9 @@ from ..schema import FAILURE_STATUSES, ExecutionStatus, FailureCause, Tab
 from ..store import ROLLUPS, SPECS, Store, day_from_id, day_of_file, executions_sql, steps_sql
 from ..store.compaction import rollup_key
 from .causes import CAUSES_SCHEMA, classified_cte
+from .frames import frame
 from .live import LiveExecutions
+from .pages import page_window
 from .search import NARROWED_COLUMNS, NARROWED_SCHEMA, Search, search_sql
 from .times import bound_day, bound_utc
 
@@ -145,11 +147,10 @@ class LogQueries:
             del bound[name]
         try:
             values = {k: v for k, v in bound.items() if f"${k}" in sql}
-            if arrow:
-                return cursor.sql(sql, params=values).to_arrow_table()
+            if arrow or not rows:
+                table = cursor.sql(sql, params=values).to_arrow_table()
+                return table if arrow else frame(table)
             result = cursor.execute(sql, values)
-            if not rows:
-                return result.df()
             names = [d[0] for d in result.description]
             return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
         finally:
@@ -206,10 +207,22 @@ class LogQueries:
         return self._per_day(key, days, body, params, NARROWED_SCHEMA)
 
     def _causes(self, days: list[dt.date] | None) -> pa.Table:
-        """Every failed execution of these days with its failure cause, cached per day."""
+        """Every failed execution of these days with its failure cause: from the days' failure
+        rollups, and classified (cached per day) where a day has none."""
+        rolled, live = self._rolled("failure_rollups", days)
         where, params = self._where(Tab.FAILED, None, None, alias="e")
-        return self._per_day(("causes",), days, f"""{classified_cte(where, params)}
-            SELECT {NARROWED_COLUMNS}, cause FROM classified""", params, CAUSES_SCHEMA)
+        fresh = self._per_day(("causes",), live, f"""{classified_cte(where, params)}
+            SELECT {NARROWED_COLUMNS}, cause FROM classified""", params, CAUSES_SCHEMA) if live else None
+        rolled = rolled.select(CAUSES_SCHEMA.names).cast(CAUSES_SCHEMA)
+        return rolled if fresh is None else pa.concat_tables([rolled, fresh])
+
+    def _rolled(self, kind: str, days: list[dt.date] | None) -> tuple[pa.Table, list[dt.date]]:
+        """(rows of the current rollups of `kind` among these days (None: all), days without one)."""
+        rolled, live = self._split_days(None, None, kind)
+        if days is None:
+            return rolled, live
+        return (rolled.filter(pc.is_in(rolled["day"], pa.array(days, pa.date32()))),
+                [day for day in live if day in set(days)])
 
     def _narrowed(self, since, until, search: str | None, cause: FailureCause | str | None) -> pa.Table | None:
         """The executions the search and the cause keep (NARROWED_SCHEMA; the range is not applied
@@ -376,21 +389,7 @@ class LogQueries:
                                 {k: v for k, v in params.items() if k not in ("limit", "offset")}, days=live,
                                 rows=True, base_filter=base_filter)
             counts.update({r["day"]: r["runs"] for r in counted})
-        newest_first = sorted(counts, reverse=True)
-        first = last = None
-        seen = 0
-        for i, day in enumerate(newest_first):
-            if first is None and seen + counts[day] > offset:
-                first = i
-            seen += counts[day]
-            last = i
-            if seen >= offset + limit:
-                break
-        if first is None:
-            return [], 0  # past the last execution
-        lo, hi = max(first - 1, 0), last + 1
-        skipped = sum(counts[d] for d in newest_first[:lo])
-        return sorted(newest_first[lo:hi + 1]), offset - skipped
+        return page_window(counts, offset, limit)
 
     def execution(self, execution_id: str) -> dict | None:
         """One execution with every field and its steps in order; None if there is none."""
@@ -465,13 +464,19 @@ class LogQueries:
                  search: str | None = None) -> pd.DataFrame:
         """Failed executions (failed or completed with errors), their failing step and its cause."""
         where, params = self._where(Tab.FAILED, since, until, flow_name, alias="e")
+        rolled_where = self._where(Tab.FAILED, since, until, flow_name)[0]
         narrowed = self._narrowed(since, until, search, None)
         if narrowed is not None:
             params["matched"] = narrowed
             where += " AND e.execution_id IN (SELECT execution_id FROM matched)"
+            rolled_where += " AND execution_id IN (SELECT execution_id FROM matched)"
+        # compacted days from their failure rollups, the others classified from their rows
+        rolled, live = self._rolled("failure_rollups", self._days(since, until))
+        params["failure_rollups"] = rolled
         return self._sql(f"""{classified_cte(where, params)}
-            SELECT * FROM classified ORDER BY started_at DESC, execution_id DESC""", params,
-                         days=self._days(since, until))
+            SELECT * FROM classified
+            UNION ALL BY NAME SELECT * FROM failure_rollups WHERE {rolled_where}
+            ORDER BY started_at DESC, execution_id DESC""", params, days=live)
 
     def failure_causes(self, since=None, until=None, *, search: str | None = None,
                        bucket: str = "day") -> pd.DataFrame:

@@ -8,8 +8,9 @@ retried with what is there then. Deletions recorded for the day are applied on t
 an interrupted delete is finished here. Results are identical before and after.
 
 Rollups summarise a day's compacted files (executions per flow and status; AI tokens per
-flow, node and model). Each rollup row says which files it describes, and readers use it
-only while those are the day's files: a rollup never answers for rows written after it.
+flow, node and model; failed executions with their failing step and cause). Each rollup row
+says which files it describes, and readers use it only while those are the day's files: a
+rollup never answers for rows written after it.
 """
 
 from __future__ import annotations
@@ -150,7 +151,8 @@ def write_rollups(store: Store, day: dt.date) -> None:
                     steps = f"SELECT * FROM {store.source('steps', files['steps'], 'sf')}"
                     params = {"ef": files["executions"], "key": key} | (
                         {"sf": files["steps"]} if "steps" in needs else {})
-                    new = store.write_query(con, f"SELECT *, $key AS described FROM ({build(executions, steps)})",
+                    rows = build(executions, steps, params)
+                    new = store.write_query(con, f"SELECT *, $key AS described FROM ({rows})",
                                             params, kind, day, f"compact-{_key_tag(key)}")
                     added = [new] if new else []
                 try:

@@ -26,9 +26,10 @@ if TYPE_CHECKING:
     from .core import Progress, Store
 
 RETRIES = 20
-DAY_TABLES = ("executions", "steps", "deletions", "rollups", "token_rollups")
+SUMMARIES = ("rollups", "token_rollups", "failure_rollups")  # per day, rewritten by compaction
+DAY_TABLES = ("executions", "steps", "deletions", *SUMMARIES)
 # What deleting rows rewrites: the rows, pending rows, the day's summaries (and the deletions it records).
-ROW_TABLES = ("steps", "executions", "pending_steps", "pending_executions", "rollups", "token_rollups")
+ROW_TABLES = ("steps", "executions", "pending_steps", "pending_executions", *SUMMARIES)
 
 
 def record_deletions(store: Store, day: dt.date, ids: Iterable[str]) -> None:
@@ -126,7 +127,7 @@ def clear_all(store: Store, progress: Progress | None = None) -> int:
                 thinned.append(day)
     record_deletions_of(store, doomed_by_day)
     whole = [day for day in doomed_by_day if day not in thinned]
-    drop_days(store, whole, ("steps", "executions", "rollups", "token_rollups"))
+    drop_days(store, whole, ("steps", "executions", *SUMMARIES))
     _rewrite_pending_without(store, [x for day in whole for x in doomed_by_day[day]])
     if progress:
         progress(len(whole))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from ..schema import ExecutionStatus
+from ..schema import FAILURE_CAUSE_PATTERNS, FAILURE_STATUSES, ExecutionStatus, FailureCause, StepStatus
 
 
 def merged_execution_rows_sql(source: str) -> str:
@@ -56,7 +56,41 @@ def steps_sql(source: str, merged: bool = False) -> str:
     QUALIFY row_number() OVER (PARTITION BY execution_id, step_index ORDER BY recorded_at DESC) = 1"""
 
 
-def rollup_sql(executions: str, steps: str) -> str:
+def failures_sql(executions: str, steps: str, where: str, params: dict) -> str:
+    """The failed executions matching `where` (alias e), each with its first failed step and failure
+    cause: the first pattern of FAILURE_CAUSE_PATTERNS its error matches (the SQL twin of
+    `schema.classify_failure`; tests keep them equal). Both relations carry `day`."""
+    cases = []
+    for i, (cause, pattern) in enumerate(FAILURE_CAUSE_PATTERNS):
+        params[f"p{i}"] = pattern
+        cases.append(f"WHEN regexp_matches(coalesce(f.error_text, ''), $p{i}, 'i') THEN '{cause.value}'")
+    params["failed_step"] = StepStatus.FAILED.value
+    return f"""
+    SELECT f.* RENAME (error_text AS error),
+           CASE {' '.join(cases)} ELSE '{FailureCause.OTHER.value}' END AS cause
+    FROM (
+        SELECT e.execution_id, e.flow_name, e.status, e.trigger_type, e.trigger_phone,
+               e.started_at, e.finished_at, e.messages_sent, e.messages_failed, e.day,
+               s.step_index AS failed_step_index, s.node_name AS failed_node_name,
+               s.node_type AS failed_node_type, coalesce(s.error, e.error) AS error_text,
+               s.input AS failed_step_input
+        FROM {executions} e LEFT JOIN (
+            SELECT * FROM {steps} WHERE status = $failed_step
+            QUALIFY row_number() OVER (PARTITION BY execution_id ORDER BY step_index) = 1) s
+          USING (execution_id, day)
+        WHERE {where}) f"""
+
+
+def failure_rollup_sql(executions: str, steps: str, params: dict) -> str:
+    """A day's failed executions with their failing step and cause: `failures()` in a file."""
+    params["failed_statuses"] = list(FAILURE_STATUSES)
+    return f"""
+    SELECT * EXCLUDE (day) FROM ({failures_sql(f"({executions})", f"({steps})",
+                                               "e.status IN (SELECT unnest($failed_statuses))", params)})
+    ORDER BY started_at DESC, execution_id DESC"""
+
+
+def rollup_sql(executions: str, steps: str, params: dict) -> str:
     """A day's executions per (flow, status): what page open needs, in a few hundred rows."""
     return f"""
     SELECT flow_name, status, count(*) AS runs, max(started_at) AS last_started_at,
@@ -64,7 +98,7 @@ def rollup_sql(executions: str, steps: str) -> str:
     FROM ({executions}) GROUP BY flow_name, status ORDER BY flow_name, status"""
 
 
-def token_rollup_sql(executions: str, steps: str) -> str:
+def token_rollup_sql(executions: str, steps: str, params: dict) -> str:
     """A day's AI steps per (flow, node, model): what the token report needs. A step without a
     model keeps model NULL: it is not the same as a model someone named "unknown"."""
     return f"""
@@ -77,10 +111,12 @@ def token_rollup_sql(executions: str, steps: str) -> str:
     GROUP BY ALL ORDER BY ALL"""
 
 
-# Each rollup kind: the datasets it summarises (each must be one compacted file), and its SQL.
+# Each rollup kind: the datasets it summarises (each must be one compacted file), and its SQL
+# (which may bind parameters of its own).
 ROLLUPS = {
     "rollups": (("executions",), rollup_sql),
     "token_rollups": (("executions", "steps"), token_rollup_sql),
+    "failure_rollups": (("executions", "steps"), failure_rollup_sql),
 }
 
 _SQL_TYPES = {pa.int64(): "BIGINT", pa.string(): "VARCHAR", pa.int32(): "INTEGER",

@@ -3,7 +3,7 @@
 `pn.pane.JSON` renders keys and values as text (json-formatter), so JSON from the
 logs is safe in it. A value that is not an object or array, or text that does not read
 back as JSON values (not JSON, nested deeper than MAX_JSON_DEPTH, a number out of range:
-see `schema.read_json`), is shown as an escaped text block instead.
+see `json_values.read_json`), is shown as an escaped text block instead.
 """
 
 from __future__ import annotations
