@@ -15,8 +15,6 @@ from panel.io.location import Location
 from ui_inproc import SUPPORT, settle, write_store
 
 from dashboard.logs import open_logs
-from dashboard.queries import Search
-from dashboard.schema import FailureCause, Tab
 from dashboard.ui.page import URL_PARAMETERS, ExecutionLogsPage
 from dashboard.ui.source import LogSource
 from dashboard.ui.state import PAGE_SIZE, RANGES, LogsState, Scope
@@ -43,10 +41,11 @@ def test_a_new_state_shows_everything_with_nothing_open():
 
 def test_the_choices_are_the_tabs_ranges_pages_views_and_groupings():
     objects = {name: LogsState.param[name].objects for name in ("tab", "range", "page", "view", "by", "notice_kind")}
-    assert objects == {"tab": [t.value for t in Tab], "range": list(RANGES), "page": ["logs", "tokens"],
+    assert objects == {"tab": ["all", "running", "failed", "completed"], "range": list(RANGES),
+                       "page": ["logs", "tokens"],
                        "view": ["steps", "timeline", "compare"], "by": ["day", "flow", "node", "model"],
                        "notice_kind": ["info", "success", "error"]}
-    assert [t.value for t in Tab] == ["all", "running", "failed", "completed"]
+    assert list(RANGES) == ["1h", "24h", "7d", "30d", "all", "custom"]
 
 
 @pytest.mark.parametrize("name, value", [
@@ -129,8 +128,8 @@ def test_custom_bounds(since, until, expected):
 
 
 def test_the_scope_strips_the_search_and_keeps_only_a_known_cause():
-    state = LogsState(search="  +49 151 1234  ", cause=FailureCause.INVALID_PHONE.value)
-    assert state.failure_cause is FailureCause.INVALID_PHONE
+    state = LogsState(search="  +49 151 1234  ", cause="invalid_phone")
+    assert state.failure_cause == "invalid_phone"
     assert state.scope() == Scope(None, None, "+49 151 1234", "invalid_phone", True)
     state.cause = "drop table"  # a hand-edited link: the list is not narrowed by it
     assert state.failure_cause is None and state.scope().cause == ""
@@ -143,8 +142,9 @@ def test_query_args_carry_the_search_with_or_without_ai_replies():
     since = dt.datetime(2026, 11, 1, tzinfo=UTC)
     args = LogsState(range="custom", since="2026-11-01", search="refund", cause="ai_provider",
                      search_ai_replies=False).scope().query_args()
-    assert args == {"since": since, "until": None, "search": Search("refund", ai_replies=False),
-                    "cause": "ai_provider"}
+    search = args.pop("search")
+    assert args == {"since": since, "until": None, "cause": "ai_provider"}
+    assert (str(search), search.text, search.ai_replies) == ("refund", "refund", False)
     assert LogsState(search="refund").scope().query_args()["search"].ai_replies is True
 
 
@@ -337,6 +337,13 @@ def test_a_link_with_a_bad_tab_or_range_keeps_the_defaults_and_every_other_value
     state = page.state
     assert (state.tab, state.range) == ("all", "all")
     assert (state.execution, state.view) == (ids["broadcast"], "timeline")
+
+
+def test_a_link_to_the_token_page_opens_it_grouped_and_ranged_as_linked(logs, monkeypatch):
+    page, _ = open_page(logs[0], monkeypatch, "?page=tokens&by=flow&range=custom&since=2020-01-01")
+    assert page.tokens is not None and page.tokens.group.value == "flow" and page.sidebar.value == "tokens"
+    assert page.tokens.table.value["flow_name"].tolist() == [SUPPORT]  # the only flow with AI steps
+    assert "from 2020-01-01" in page.tokens.heading.object
 
 
 def test_a_link_cannot_set_what_is_not_in_the_url():

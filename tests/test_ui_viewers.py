@@ -28,7 +28,6 @@ from ui_inproc import (
 from dashboard.auth import Role, Session
 from dashboard.logs import open_logs
 from dashboard.privacy import Privacy
-from dashboard.schema import FAILURE_CAUSE_LABELS, FailureCause
 from dashboard.store import Store
 from dashboard.ui import flow_groups as flow_groups_module
 from dashboard.ui import source as source_module
@@ -48,6 +47,9 @@ from dashboard.ui.state import LogsState
 from dashboard.writer import Writer
 
 ALL_FLOWS = [LEAD, EVIL_FLOW, SUPPORT, BROADCAST]  # most recent activity first
+CAUSES = {"whatsapp_connection": "WhatsApp connection issue", "invalid_phone": "Invalid phone number",
+          "ai_provider": "AI provider error", "template_variable": "Missing or incorrect template variable",
+          "other": "Other"}  # in the order the cards show them
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +135,7 @@ def test_the_counts_follow_the_range_the_search_and_the_cause(state, source):
     assert tabs.view.counts == {"all": 4, "running": 1, "failed": 2, "completed": 1}
     settle(lambda: setattr(state, "search", "rate limit"))
     assert tabs.view.counts == {"all": 1, "running": 0, "failed": 1, "completed": 0}
-    settle(lambda: state.param.update(search="", cause=FailureCause.INVALID_PHONE.value))
+    settle(lambda: state.param.update(search="", cause="invalid_phone"))
     assert tabs.view.counts == {"all": 1, "running": 0, "failed": 1, "completed": 0}
 
 
@@ -333,6 +335,20 @@ def test_the_timeline_draws_a_bar_per_step_and_escapes_the_slowest_name(source, 
     assert detail.cards.view.visible and not detail.timeline.layout.visible
 
 
+def test_a_running_execution_has_a_bar_growing_from_its_last_step_to_now(source, ids):
+    state = LogsState(view="timeline")
+    detail = DetailPanel(state, source)
+    before = dt.datetime.now(dt.UTC).timestamp() * 1000
+    settle(lambda: state.open_execution(ids["running"]))
+    after = dt.datetime.now(dt.UTC).timestamp() * 1000
+    started_ms = detail.summary.execution["started"]
+    assert detail.summary.execution["status"] == "running" and detail.summary.execution["finished"] is None
+    running = detail.timeline.running.data
+    assert running["y"] == ["2. (running…)"] and running["left"] == [1.0]  # its one step ended a second in
+    assert (before - started_ms) / 1000 - 0.001 <= running["right"][0] <= (after - started_ms) / 1000 + 0.001
+    assert "running: the hatched bar grows" in detail.timeline.caption.object
+
+
 def test_a_failed_execution_is_compared_with_the_flows_last_success(source, ids):
     state = LogsState(view="compare")
     detail = DetailPanel(state, source)
@@ -374,8 +390,7 @@ def test_failure_causes_count_each_cause_and_a_click_narrows_the_page(state, sou
     settle(lambda: state.refresh())
     shown = causes.view.causes
     assert causes.view.loaded and causes.view.bucket == "day"
-    assert [c["key"] for c in shown] == [c.value for c in FailureCause]
-    assert [c["label"] for c in shown] == [FAILURE_CAUSE_LABELS[c] for c in FailureCause]
+    assert {c["key"]: c["label"] for c in shown} == CAUSES and [c["key"] for c in shown] == list(CAUSES)
     assert {c["key"]: c["count"] for c in shown} == {"whatsapp_connection": 0, "invalid_phone": 1, "ai_provider": 1,
                                                     "template_variable": 0, "other": 0}
     assert all(sum(c["series"]) == c["count"] for c in shown)
