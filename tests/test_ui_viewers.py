@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 from pathlib import Path
 
 import panel as pn
@@ -654,3 +655,36 @@ def test_an_admin_search_finds_the_words_of_ai_replies(state, source):
     flows = FlowGroupList(state, source, on_delete=lambda row: None)
     settle(lambda: setattr(state, "search", "ships tomorrow"))  # both AI steps replied so
     assert groups(flows) == [SUPPORT] and flows.view.groups[0]["runs"] == 2
+
+
+def test_what_the_components_send_serializes_and_carries_log_text_as_json_strings(fresh):
+    from bokeh.document import Document
+    from bokeh.embed.util import standalone_docs_json
+
+    page, logs, ids = fresh
+    settle(lambda: page.state.param.update(flows=[SUPPORT, EVIL_FLOW], execution=ids["support_ok"]))
+    settle(lambda: page.state.toggle_step(1))
+    document = Document()
+    for viewer in (page.tabs, page.groups, page.detail, page.failure_causes, page.notice, page.confirm):
+        document.add_root(viewer.__panel__().get_root(document))
+    sent = json.loads(json.dumps(standalone_docs_json([document])))  # what the browser would receive
+
+    def values(node):
+        if isinstance(node, dict):
+            # Bokeh sends a dict as {"type": "map", "entries": [[key, value], ...]}
+            pairs = node["entries"] if node.get("type") == "map" and "entries" in node else node.items()
+            for key, value in pairs:
+                yield key, value
+                yield from values(value)
+        elif isinstance(node, list):
+            for item in node:
+                yield from values(item)
+
+    found = list(values(sent))
+    assert ("flow_name", EVIL_FLOW) in found  # a group header's data: drawn with textContent
+    assert ("node_name", EVIL_NODE) in found  # a step header's data
+    assert ("id", ids["support_ok"]) in found
+    # where log text goes into HTML (the open step's details) it arrives escaped: Panel's HTML model sends
+    # its markup escaped once more, and the browser unescapes that once before drawing it as HTML
+    markup = [html.unescape(v) for k, v in found if k == "text" and isinstance(v, str) and "dl class" in v]
+    assert markup and all(esc(EVIL_NODE) in m and EVIL_NODE not in m for m in markup)
