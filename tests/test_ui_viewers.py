@@ -533,8 +533,6 @@ def test_clear_all_says_how_many_it_deletes_and_keeps_the_running_one(fresh):
     assert not page.confirm.view.open and page.state.notice.startswith("There is nothing to clear: 1 running")
 
 
-@pytest.mark.xfail(strict=True, reason="Header._ask_clear says '1 running executions are kept' when nothing "
-                   "can be cleared: unlike its confirmation, that notice has no singular")
 def test_nothing_to_clear_names_a_single_running_execution_in_the_singular(fresh):
     page, logs, ids = fresh
     logs.store.clear_all()

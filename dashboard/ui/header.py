@@ -63,11 +63,10 @@ class Header(pn.viewable.Viewer):
             doomed, running = await self.source.deletable_count()
         finally:
             self.clear.loading = False
-        if not doomed:
-            self.state.tell("There is nothing to clear" + (f": {running:,} running executions are kept."
-                                                          if running else "."))
-            return
         kept = (f" {running:,} running execution{'s are' if running != 1 else ' is'} kept." if running else "")
+        if not doomed:
+            self.state.tell("There is nothing to clear" + (f":{kept}" if running else "."))
+            return
         self.confirm.ask(
             "Clear all execution logs?",
             f"This permanently deletes {doomed:,} execution{'s' if doomed != 1 else ''} and all their steps "

@@ -91,8 +91,8 @@ class ExecutionLogsPage:
                 value = [raw[name]] if raw.get(name) else []  # a hand-written link names one flow
             try:
                 setattr(self.state, name, value)
-            except ValueError:
-                pass  # a bad tab or range keeps its default
+            except (ValueError, TypeError):
+                pass  # a bad tab or range, or a flow that is not text (`flows=[1]`), keeps its default
 
     # -- auto-refresh -----------------------------------------------------------------
 

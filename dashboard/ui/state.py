@@ -112,7 +112,10 @@ class LogsState(param.Parameterized):
                 except ValueError:
                     return None  # the range picker says what is wrong; the list stays open-ended
                 if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-                    value = dt.datetime.combine(value + dt.timedelta(days=end), dt.time(), dt.UTC)
+                    try:
+                        value = dt.datetime.combine(value + dt.timedelta(days=end), dt.time(), dt.UTC)
+                    except OverflowError:
+                        return None  # the whole of the last day there is: nothing is later, so open
                 return value
 
             return bound(self.since, 0), bound(self.until, 1)
