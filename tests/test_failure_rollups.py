@@ -1,7 +1,7 @@
 """Compaction writes each day's failed executions with their failing step and cause; `failures()`
 and the failure-causes panel read those instead of every step's error and input. Same answers
 before and after compaction, with a day made live again by a late event, and a deleted failure
-leaves the rollup with its data."""
+leaves the rollup with its data. `compact(rewrite=True)` rewrites compacted days."""
 
 from __future__ import annotations
 
@@ -75,3 +75,17 @@ def test_a_deleted_failure_leaves_the_rollup_with_its_data(store):
     store.delete_execution(victim.execution_id)
     assert victim.execution_id not in set(LogQueries(store).failures().execution_id)
     assert_gone(store.root, [victim.execution_id], [victim.trigger_phone])
+
+
+def test_compacting_again_with_rewrite_gives_new_files_sorted_by_id_and_the_same_answers(store):
+    import pyarrow.parquet as pq
+
+    store.compact()
+    before, files = answers(LogQueries(store)), store.files("executions")
+    assert store.compact(rewrite=True) == store.all_days()
+    assert not set(files) & set(store.files("executions"))
+    for uri in store.files("executions"):
+        ids = pq.read_table(uri, columns=["execution_id"]).column(0).to_pylist()
+        assert ids == sorted(ids)  # a detail lookup reads one row group
+    queries = LogQueries(store)
+    assert answers(queries) == before and not queries._rolled("failure_rollups", None)[1]

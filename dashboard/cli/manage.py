@@ -182,12 +182,15 @@ def close_stale(data: DataDir = DEFAULT_DATA,
         err.print(escape(f"closed {len(closed)} execution(s) silent for {hours:g} h{listed}{more}"), highlight=False)
 
 
-def compact(data: DataDir = DEFAULT_DATA):
+def compact(data: DataDir = DEFAULT_DATA,
+            rewrite: Annotated[bool, typer.Option(
+                "--rewrite", help="Rewrite days compacted already too (after an upgrade that sorts them otherwise).")
+            ] = False):
     """Merge each day's small files into one sorted file per dataset."""
     store = open_data(data).store
     with progress_bar("compacting", total=len(store.all_days())) as advance:
         try:
-            done = store.compact(progress=advance)
+            done = store.compact(progress=advance, rewrite=rewrite)
         except (*WRITE_ERRORS, StoreError) as exc:
             fail(f"could not compact {store.root}: {describe_write_error(exc)}; run it again")
     err.print(f"compacted {len(done)} day(s)")

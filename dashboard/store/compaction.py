@@ -1,7 +1,7 @@
 """Compaction: a day's rows replaced by their merged rows, then the day's rollups.
 
-Each dataset of a day is rewritten as one file sorted for the queries (executions by flow
-and start, steps by execution and index), by one commit that removes exactly the files it
+Each dataset of a day is rewritten as one file sorted for the queries (executions by id,
+steps by execution and index), by one commit that removes exactly the files it
 read: rows appended meanwhile stay beside it (the day is then a live day, merged on read),
 and a concurrent compaction or delete of the same files makes the later commit fail, to be
 retried with what is there then. Deletions recorded for the day are applied on the way, so
@@ -36,21 +36,24 @@ ORPHAN_GRACE_SECONDS = 600
 COMPACT_ZSTD_LEVEL = 15  # 1.43 -> 1.13 MB for a day of 20k steps, 0.03 -> 0.43 s to write
 PLANS = {  # dataset -> the sorted merged rows of a day, from a relation of its rows
     "steps": lambda src: f"SELECT * EXCLUDE (day) FROM ({steps_sql(src)}) ORDER BY execution_id, step_index",
+    # by id: a detail lookup reads one row group of the day's file, not all (ids are UUIDv7, so this
+    # is also the order of their starts); a flow's page reads a day or two of files whatever their order
     "executions": lambda src: f"SELECT * EXCLUDE (day) FROM ({merged_execution_rows_sql(src)}) "
-                              "ORDER BY flow_name, started_at",
+                              "ORDER BY execution_id",
     "deletions": lambda src: f"SELECT id_hash, min(deleted_at) AS deleted_at FROM {src} GROUP BY id_hash "
                              "ORDER BY id_hash",
 }
 
 
 def compact(store: Store, days: Iterable[dt.date] | None, progress: Progress | None,
-            orphan_grace: float = ORPHAN_GRACE_SECONDS) -> list[dt.date]:
+            orphan_grace: float = ORPHAN_GRACE_SECONDS, rewrite: bool = False) -> list[dt.date]:
     """Compact days (default all); returns the days whose files changed. Then the files commits
-    removed are deleted (vacuum), and the files no commit added, once older than `orphan_grace`."""
+    removed are deleted (vacuum), and the files no commit added, once older than `orphan_grace`.
+    `rewrite` rewrites compacted days too: after an upgrade that sorts or encodes them otherwise."""
     store.resolve_pending()
     compacted = []
     for day in (store.all_days() if days is None else sorted(days)):
-        if store.read(lambda day=day: _compact_day_retrying(store, day)):
+        if store.read(lambda day=day: _compact_day_retrying(store, day, rewrite)):
             compacted.append(day)
         if progress:
             progress(1)
@@ -60,18 +63,18 @@ def compact(store: Store, days: Iterable[dt.date] | None, progress: Progress | N
     return compacted
 
 
-def _compact_day_retrying(store: Store, day: dt.date) -> bool:
+def _compact_day_retrying(store: Store, day: dt.date, rewrite: bool) -> bool:
     from .core import StoreError
 
     for _ in range(RETRIES):
         try:
-            return _compact_day(store, day)
+            return _compact_day(store, day, rewrite)
         except RewriteConflict:
             continue  # another compaction or a delete rewrote the day first: compact what is there now
     raise StoreError(f"compaction of {day} kept losing to other rewrites of that day; it is retried next time")
 
 
-def _compact_day(store: Store, day: dt.date) -> bool:
+def _compact_day(store: Store, day: dt.date, rewrite: bool = False) -> bool:
     snapshots = {ds: store.snapshot(ds) for ds in PLANS}
     dead = _deleted_hashes(store, snapshots["deletions"].files([day]))
     changed = False
@@ -83,7 +86,8 @@ def _compact_day(store: Store, day: dt.date) -> bool:
             if dead and dataset != "deletions":
                 params["dead"] = dead
                 source = f"(SELECT * FROM {source} WHERE sha256(execution_id) NOT IN (SELECT unnest($dead)))"
-            if not _needs_compaction(con, dataset, files, params if "dead" in params else None):
+            again = rewrite and bool(files) and dataset != "deletions"
+            if not again and not _needs_compaction(con, dataset, files, params if "dead" in params else None):
                 continue
             # compaction runs in the background, once a day: spend CPU for a fifth fewer bytes
             new = store.write_query(con, plan(source), params, dataset, day, "compact", level=COMPACT_ZSTD_LEVEL)

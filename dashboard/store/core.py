@@ -449,8 +449,8 @@ class Store:
         return self.read(lambda: removal.apply_retention(self, days, today, progress))
 
     def compact(self, days: Iterable[dt.date] | None = None, progress: Progress | None = None,
-                orphan_grace: float = compaction.ORPHAN_GRACE_SECONDS) -> list[dt.date]:
-        return self.read(lambda: compaction.compact(self, days, progress, orphan_grace))
+                orphan_grace: float = compaction.ORPHAN_GRACE_SECONDS, rewrite: bool = False) -> list[dt.date]:
+        return self.read(lambda: compaction.compact(self, days, progress, orphan_grace, rewrite))
 
     def merge_small_files(self, day: dt.date, **limits) -> int:
         return self.read(lambda: compaction.merge_small_files(self, day, **limits))
