@@ -4,9 +4,9 @@ import datetime as dt
 import getpass
 import json
 import multiprocessing
-import subprocess
-import sys
 from concurrent.futures import ProcessPoolExecutor
+
+from cli_inproc import run_cli
 
 from dashboard.audit import AuditLog
 from dashboard.demo import generate_history
@@ -16,8 +16,8 @@ from dashboard.store import Store
 
 
 def flowlogs(*args, data, input=None):
-    return subprocess.run([sys.executable, "-m", "dashboard.cli", *args, "--data", str(data)], capture_output=True,
-                          text=True, input=input, timeout=300)
+    # in this process (tests/cli_inproc.py): the real app, no interpreter start
+    return run_cli([*args, "--data", str(data)], input=input)
 
 
 def _append(root, worker: int, n: int) -> None:

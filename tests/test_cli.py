@@ -1,4 +1,6 @@
-"""The `flowlogs` command, run as a user runs it, on demo data it wrote itself."""
+"""The `flowlogs` command on demo data it wrote itself. The commands run in this process (tests/cli_inproc.py:
+the real `app`, store and output, without ~1 s of interpreter start each); test_bad_arguments_are_named runs
+`python -m dashboard.cli` as a user does, for the exit codes and stderr of a real process."""
 
 import datetime as dt
 import json
@@ -8,6 +10,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from cli_inproc import run_cli
 from factories import assert_gone
 
 from dashboard.store import Store
@@ -16,9 +19,13 @@ DAYS = 30
 TODAY = dt.datetime.now(dt.timezone.utc).date()
 
 
-def flowlogs(*args, data=None, input=None, check=True):
-    cmd = [sys.executable, "-m", "dashboard.cli", *args] + (["--data", str(data)] if data else [])
-    result = subprocess.run(cmd, capture_output=True, text=True, input=input, timeout=300)
+def flowlogs(*args, data=None, input=None, check=True, process=False):
+    cmd = [*args] + (["--data", str(data)] if data else [])
+    if process:
+        result = subprocess.run([sys.executable, "-m", "dashboard.cli", *cmd], capture_output=True, text=True,
+                                input=input, timeout=300)
+    else:
+        result = run_cli(cmd, input=input)
     if check and result.returncode != 0:
         raise AssertionError(f"{cmd} exited {result.returncode}:\n{result.stderr}")
     return result
@@ -97,9 +104,9 @@ def test_show_gives_every_step_in_order(demo):
 
 
 def test_bad_arguments_are_named(demo):
-    result = flowlogs("tokens", "--by", "colour", data=demo, check=False)
+    result = flowlogs("tokens", "--by", "colour", data=demo, check=False, process=True)
     assert result.returncode != 0 and "--by" in result.stderr
-    result = flowlogs("show", "no-such-execution", data=demo, check=False)
+    result = flowlogs("show", "no-such-execution", data=demo, check=False, process=True)
     assert result.returncode == 1 and "no-such-execution" in result.stderr
 
 

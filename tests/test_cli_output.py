@@ -1,6 +1,8 @@
 """What `flowlogs` prints for a person: ids whole at 80 columns and piped, flow names matched as the
 dashboard matches them, triggers and step numbers as the dashboard shows them, lists that say what
-they left out, and --version. Run as a user runs it: a subprocess, piped or on a real terminal (pty)."""
+they left out, and --version. On a real terminal (a pty) and for --version as a user runs it, a subprocess;
+piped output in this process (tests/cli_inproc.py: the same app and consoles, not a terminal, no COLUMNS, as
+in a pipe), without ~1 s of interpreter start per command."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
+from cli_inproc import run_cli
 from factories import line, started
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -33,8 +36,7 @@ def plain_env(**extra: str) -> dict[str, str]:
 
 
 def piped(*args: str, data: Path, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run([*CLI, *args, "--data", str(data)], capture_output=True, text=True, timeout=120,
-                            env=plain_env())
+    result = run_cli([*args, "--data", str(data)], env=plain_env())
     if check:
         assert result.returncode == 0, result.stderr
     return result

@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import jsonschema
 import pytest
+from cli_inproc import run_cli
 
 from dashboard.events import event_json_schema, event_json_schema_text
 
@@ -44,8 +44,7 @@ def examples() -> tuple[list[str], list[tuple[str, str]]]:
 
 
 def ingest(data: Path, file: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dashboard.cli", "ingest", str(file), "--data", str(data)],
-                          capture_output=True, text=True, timeout=120)
+    return run_cli(["ingest", str(file), "--data", str(data)])  # in this process (tests/cli_inproc.py)
 
 
 def test_the_committed_schema_is_generated_from_the_types():
@@ -72,9 +71,9 @@ def test_every_example_is_accepted_by_flowlogs_ingest(tmp_path):
     # what was sent is what `show --json` gives back, under the same names
     sent = [json.loads(line) for line in accepted]
     for start in (e for e in sent if e["type"] == "execution_started"):
-        shown = json.loads(subprocess.run(
-            [sys.executable, "-m", "dashboard.cli", "show", start["execution_id"], "--json", "--data",
-             str(tmp_path / "logs")], capture_output=True, text=True, timeout=120, check=True).stdout)
+        result = run_cli(["show", start["execution_id"], "--json", "--data", str(tmp_path / "logs")])
+        assert result.returncode == 0, result.stderr
+        shown = json.loads(result.stdout)
         assert shown["flow_name"] == start["flow_name"] and shown["trigger"] == start["trigger"]
         steps = [e for e in sent if e["type"] == "step_finished" and e["execution_id"] == start["execution_id"]]
         assert [s["index"] for s in shown["steps"]] == sorted(s["index"] for s in steps)

@@ -8,11 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import datafusion
+from cli_inproc import run_cli
 from deltalake import DeltaTable
 
 from dashboard.demo import generate_history
@@ -33,8 +32,8 @@ WHERE (s.prompt_tokens IS NOT NULL OR s.completion_tokens IS NOT NULL) AND e.sta
 
 
 def flowlogs_json(*args: str):
-    result = subprocess.run([sys.executable, "-m", "dashboard.cli", *args, "--json"], capture_output=True, text=True,
-                            timeout=300, check=True)
+    result = run_cli([*args, "--json"])  # in this process (tests/cli_inproc.py): the real app
+    assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
 

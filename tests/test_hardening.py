@@ -26,6 +26,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
+from cli_inproc import run_cli
 from factories import UTC, finished, line, live_rows, parsed, started, step, stray_files
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -44,9 +45,8 @@ MB = 1_000_000
 
 
 def flowlogs(*args: str, env: dict | None = None, stdin: str | None = None) -> subprocess.CompletedProcess:
-    exe = shutil.which("flowlogs")
-    command = [exe] if exe else [sys.executable, "-c", "from dashboard.cli import app; app()"]
-    return subprocess.run([*command, *args], input=stdin, text=True, capture_output=True, timeout=300, env=env)
+    """`flowlogs` run in this process (tests/cli_inproc.py); the 300 MB stdin test runs a real process."""
+    return run_cli(args, input=stdin, env=env)
 
 
 def ingest(root: Path, events: list[dict], **writer_options) -> IngestReport:

@@ -10,12 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_inproc import run_cli
 from factories import UTC, finished, line, parquet_ids, started, step
 
 from dashboard.ingest import IngestReport, ingest_lines
@@ -263,10 +262,8 @@ LINE_REPORT = re.compile(r"^line (?P<line>\d+): (?P<rest>.*)$")
 
 
 def flowlogs_ingest(data: Path, source: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    exe = shutil.which("flowlogs")
-    command = [exe] if exe else [sys.executable, "-c", "from dashboard.cli import app; app()"]
-    return subprocess.run([*command, "ingest", "--data", str(data), source], input=stdin, text=True,
-                          capture_output=True, timeout=120)
+    # in this process (tests/cli_inproc.py): the real app, no interpreter start
+    return run_cli(["ingest", "--data", str(data), source], input=stdin)
 
 
 def test_cli_ingest_reports_each_rejected_line_and_fails(tmp_path: Path):

@@ -9,17 +9,17 @@ import datetime as dt
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
+from cli_inproc import run_cli
 from factories import line, started, step
 
 T0 = dt.datetime(2026, 11, 18, 9, 0, tzinfo=dt.UTC)
 
 
 def flowlogs(*args: str) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "dashboard.cli", *args], capture_output=True, text=True,
-                            timeout=300, env={**os.environ, "COLUMNS": "200"})
+    # in this process (tests/cli_inproc.py): the real app, no interpreter start
+    result = run_cli(args, env={**os.environ, "COLUMNS": "200"})
     assert result.returncode in (0, 1), result.stderr
     return result
 

@@ -8,9 +8,9 @@ import datetime as dt
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
+from cli_inproc import run_cli
 from factories import assert_gone, parsed, started
 
 from dashboard.logs import open_logs
@@ -20,8 +20,7 @@ OLD = Path(__file__).parent / "fixtures" / "old-layout"
 
 
 def flowlogs(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "dashboard.cli", *args], capture_output=True, text=True,
-                            timeout=300)
+    result = run_cli(args)  # in this process (tests/cli_inproc.py): the real app, no interpreter start
     assert not check or result.returncode == 0, result.stderr
     return result
 

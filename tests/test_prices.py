@@ -7,10 +7,10 @@ import datetime as dt
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_inproc import run_cli
 
 from dashboard.prices import (
     DEFAULT_PRICES,
@@ -54,8 +54,8 @@ def write(path: Path, text: str) -> Path:
 
 
 def tokens_json(*args: str, data: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dashboard.cli", "tokens", "--data", str(data), "--json", *args],
-                          capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})})
+    # in this process (tests/cli_inproc.py): the real app, no interpreter start
+    return run_cli(["tokens", "--data", str(data), "--json", *args], env={**os.environ, **(env or {})})
 
 
 # ---------------------------------------------------------------------------

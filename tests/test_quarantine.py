@@ -4,12 +4,11 @@ visible, and no command fails on it; a file no table lists (foreign, a directory
 
 import datetime as dt
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from cli_inproc import run_cli
 
 from dashboard.demo import generate_history
 from dashboard.queries import LogQueries
@@ -19,8 +18,7 @@ NOON = dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)
 
 
 def flowlogs(*args, root):
-    result = subprocess.run([sys.executable, "-m", "dashboard.cli", *args, "--data", str(root)], capture_output=True,
-                            text=True, timeout=300)
+    result = run_cli([*args, "--data", str(root)])  # in this process (tests/cli_inproc.py)
     assert result.returncode == 0, f"flowlogs {' '.join(args)}: {result.stderr}"
     return result.stdout
 

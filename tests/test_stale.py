@@ -2,10 +2,9 @@
 
 import datetime as dt
 import json
-import subprocess
-import sys
 import time
 
+from cli_inproc import run_cli
 from factories import line, parsed, started, step
 
 from dashboard.queries import LogQueries
@@ -39,12 +38,15 @@ def test_cli_close_stale(tmp_path):
     events = tmp_path / "events.jsonl"
     old = dt.datetime.now(UTC) - dt.timedelta(hours=2)
     events.write_text(line(started("stuck", old)) + "\n")
-    cmd = [sys.executable, "-m", "dashboard.cli"]
-    subprocess.run([*cmd, "ingest", str(events), "--data", str(tmp_path)], check=True, capture_output=True)
+
+    def flowlogs(*args: str):  # in this process (tests/cli_inproc.py): the real app, no interpreter start
+        result = run_cli([*args, "--data", str(tmp_path)])
+        assert result.returncode == 0, result.stderr
+        return result
+
+    flowlogs("ingest", str(events))
     time.sleep(1.2)  # silence is counted from when the event arrived
-    result = subprocess.run([*cmd, "close-stale", "--hours", "0.0002", "--data", str(tmp_path)], check=True,
-                            capture_output=True, text=True, timeout=120)
+    result = flowlogs("close-stale", "--hours", "0.0002")
     assert "closed 1 execution" in result.stderr and "stuck" in result.stderr
-    shown = json.loads(subprocess.run([*cmd, "show", "stuck", "--json", "--data", str(tmp_path)], check=True,
-                                      capture_output=True, text=True).stdout)
+    shown = json.loads(flowlogs("show", "stuck", "--json").stdout)
     assert shown["status"] == "failed"
