@@ -74,6 +74,8 @@ def connect() -> duckdb.DuckDBPyConnection:
 def _is_vanished_file(exc: Exception) -> bool:
     text = str(exc).lower()
     # DuckDB says "No files found that match the pattern" for a listed file removed before the scan
+    if any(sign in text for sign in ("read-only file system", "permission denied", "no space left")):
+        return False  # a write refused (DuckDB says "cannot open file" for those too): retrying cannot help
     return any(sign in text for sign in ("no such file", "not found", "no files found", "cannot open file",
                                          "does not exist", "nosuchkey", "filenotfounderror"))
 
