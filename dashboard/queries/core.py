@@ -11,9 +11,8 @@ import datetime as dt
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -26,6 +25,9 @@ from .live import LiveExecutions
 from .pages import page_window
 from .search import NARROWED_COLUMNS, NARROWED_SCHEMA, Search, search_sql
 from .times import bound_day, bound_utc
+
+if TYPE_CHECKING:  # frames are built in frames.py: `flowlogs counts` (rows only) starts without pandas
+    import pandas as pd
 
 TOKEN_GROUPS = {  # grouping -> its columns in the token usage relation
     "day": ("day",),

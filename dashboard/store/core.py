@@ -24,9 +24,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -37,6 +37,9 @@ from .location import Location
 from .rules import empty_relation, executions_sql
 from .tables import SPECS, NewFile, RewriteConflict, Snapshot, Table, day_of_file
 from .writes import is_compacted
+
+if TYPE_CHECKING:  # pandas only for annotations: a command that reads no frame starts without it
+    import pandas as pd
 
 DEFAULT_RETENTION_DAYS = 30
 QUARANTINE_ATTEMPTS = 20  # files moved aside in one read at most
