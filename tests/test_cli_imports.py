@@ -1,5 +1,6 @@
 """What `flowlogs counts` imports: a one-shot command starts in a fraction of a second only while it leaves
-out the dashboard (Panel, Bokeh, hvplot, Tornado) and pandas, which the counts (plain rows) never need.
+out the dashboard (Panel, Bokeh, hvplot, Tornado) and pandas, which the counts (plain rows) never need,
+and rich, which `--json` never prints with.
 
 No timing here (a shared machine makes it flaky): the modules a real `python -m dashboard.cli counts`
 process imports, read from `-X importtime`, one subprocess."""
@@ -18,9 +19,9 @@ from dashboard.ingest import ingest_lines
 from dashboard.store import Store
 from dashboard.writer import Writer
 
-# what only the dashboard, the reports or the frame-returning queries need
-NOT_FOR_COUNTS = ("pandas", "panel", "bokeh", "hvplot", "holoviews", "tornado", "dashboard.ui", "dashboard.reports",
-                  "dashboard.app", "dashboard.server", "dashboard.collector")
+# what only the dashboard, the reports, the frame-returning queries or human-readable output need
+NOT_FOR_COUNTS = ("pandas", "panel", "bokeh", "hvplot", "holoviews", "tornado", "rich", "dashboard.ui",
+                  "dashboard.reports", "dashboard.app", "dashboard.server", "dashboard.collector")
 
 
 def test_counts_imports_neither_the_dashboard_nor_pandas(tmp_path, subprocess_env):

@@ -9,16 +9,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from ..json_values import UnreadableJson, read_json
 from ..prices import PriceFileError
 from ..queries import TOKEN_GROUPS, LogQueries
 from ..schema import Tab
 from .options import DEFAULT_DATA, AsJson, DataDir, PricesFile, Since, Status, Until, open_data, time_option
-from .output import emit_json, err, fail, out, plain, print_table, records
+from .output import emit_json, err, escape, fail, out, plain, print_table, records
 
 TOKEN_FORMATS = ("table", "csv", "json", "html")  # what `tokens --format` writes (each made by dashboard.reports)
 
@@ -259,6 +256,9 @@ def _write_html_report(report, path: Path, by: str) -> None:
 
 def _print_token_table(report, by: str, output: Path | None) -> None:
     """The report grouped `by`, as a table on the terminal or in `output` (160 columns wide)."""
+    from rich.console import Console
+    from rich.table import Table
+
     from ..reports import shown_models  # imported here: reports imports pandas, which `counts` never needs
 
     frame = shown_models(report.by(by))  # a step without a model reads (no model), never unknown
