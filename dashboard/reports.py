@@ -50,7 +50,6 @@ __all__ = ["DEFAULT_PRICES", "ModelPrice", "Prices", "TokenReport", "UNKNOWN_PRI
 
 UNKNOWN_PRICE = "unknown price"
 NO_MODEL = "(no model)"  # how an AI step that named no model is shown; its data keeps the model null
-TOKEN_FORMATS = ("table", "csv", "json", "html")  # what `flowlogs tokens --format` writes
 TOKEN_COLUMNS = ["prompt_tokens", "completion_tokens", "total_tokens", "ai_steps"]
 COST_COLUMNS = ["cost_usd", "unpriced_tokens", "cost"]
 PRICE_COLUMNS = ["prompt_usd_per_1m", "completion_usd_per_1m"]

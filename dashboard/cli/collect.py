@@ -9,12 +9,11 @@ import threading
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from ..audit import cli_user
 from ..events import MAX_FIELD_BYTES, MIN_FIELD_BYTES
 from .options import DEFAULT_DATA, AsJson, DataDir, open_data
-from .output import emit_json, err, fail, print_table
+from .output import emit_json, err, escape, fail, print_table
 
 keys_app = typer.Typer(help="Ingest keys of the collector: one per engine host, sent as Authorization: Bearer KEY.",
                        no_args_is_help=True)

@@ -9,14 +9,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from ..events import MAX_FIELD_BYTES, MIN_FIELD_BYTES
 from ..logs import Logs
 from ..store import DEFAULT_RETENTION_DAYS, ExecutionNotFound, ExecutionRunning, StoreError
 from ..writer import WRITE_ERRORS, describe_write_error
 from .options import DEFAULT_DATA, DataDir, open_data, time_option
-from .output import LISTED_IDS, emit_json, err, fail, progress_bar
+from .output import LISTED_IDS, emit_json, err, escape, fail, progress_bar
 
 # -- writing ------------------------------------------------------------------------
 

@@ -9,24 +9,23 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from ..json_values import UnreadableJson, read_json
 from ..prices import PriceFileError
 from ..queries import TOKEN_GROUPS, LogQueries
-from ..reports import TOKEN_FORMATS, shown_models
 from ..schema import Tab
-from ..ui.format import TRIGGER_LABELS
 from .options import DEFAULT_DATA, AsJson, DataDir, PricesFile, Since, Status, Until, open_data, time_option
-from .output import emit_json, err, fail, out, plain, print_table, records
+from .output import emit_json, err, escape, fail, out, plain, print_table, records
+
+TOKEN_FORMATS = ("table", "csv", "json", "html")  # what `tokens --format` writes (each made by dashboard.reports)
 
 # -- what the rows become -------------------------------------------------------------
 
 
 def _trigger_text(trigger: dict) -> str:
     """A trigger as people read it: "incoming message from +4915112345678", "schedule", "manual"."""
+    from ..ui.format import TRIGGER_LABELS  # imported here: ui.format imports pandas, which `counts` never needs
+
     label = TRIGGER_LABELS.get(trigger["type"], trigger["type"]).lower()
     return f"{label} from {trigger['phone']}" if trigger.get("phone") else label
 
@@ -257,6 +256,11 @@ def _write_html_report(report, path: Path, by: str) -> None:
 
 def _print_token_table(report, by: str, output: Path | None) -> None:
     """The report grouped `by`, as a table on the terminal or in `output` (160 columns wide)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..reports import shown_models  # imported here: reports imports pandas, which `counts` never needs
+
     frame = shown_models(report.by(by))  # a step without a model reads (no model), never unknown
     columns = [c for c in frame.columns if c not in ("cost_usd", "unpriced_tokens")]
     totals = report.totals()

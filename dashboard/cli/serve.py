@@ -6,11 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from ..store import DEFAULT_RETENTION_DAYS
 from .options import DEFAULT_DATA, DataDir, PricesFile, open_data
-from .output import err, fail
+from .output import err, escape, fail
 
 Port = Annotated[int, typer.Option(help="Port (0 picks a free one).")]
 Address = Annotated[str, typer.Option(

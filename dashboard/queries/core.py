@@ -11,9 +11,8 @@ import datetime as dt
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -26,6 +25,9 @@ from .live import LiveExecutions
 from .pages import page_window
 from .search import NARROWED_COLUMNS, NARROWED_SCHEMA, Search, search_sql
 from .times import bound_day, bound_utc
+
+if TYPE_CHECKING:  # frames are built in frames.py: `flowlogs counts` (rows only) starts without pandas
+    import pandas as pd
 
 TOKEN_GROUPS = {  # grouping -> its columns in the token usage relation
     "day": ("day",),
@@ -250,20 +252,26 @@ class LogQueries:
         lo, hi = bound_utc(since), bound_utc(until, end=True)
         files = {ds: self.store.snapshot(ds) for ds in ROLLUPS[kind][0]}
         rollups = self.store.snapshot(kind)
-        rolled, live = [], []
+        candidates = {}  # day -> (its rollup file, what that file must describe to be current)
         for day in days:
             start = dt.datetime.combine(day, dt.time(), dt.timezone.utc)
             covered = (lo is None or lo <= start) and (hi is None or hi >= start + dt.timedelta(days=1))
             key = rollup_key(kind, {ds: snapshot.by_day.get(day, []) for ds, snapshot in files.items()})
             day_rollups = rollups.by_day.get(day, [])
             if covered and key is not None and len(day_rollups) == 1:
-                rows = self._cached_rollup(kind, day_rollups[0])
-                if rows.num_rows and rows["described"][0].as_py() == key:
-                    rolled.append(rows)
-                    continue
-            live.append(day)
-        schema = SPECS[kind].arrow_schema
-        return (pa.concat_tables(rolled) if rolled else schema.empty_table()).drop(["described"]), live
+                candidates[day] = (day_rollups[0], key)
+        cached = self._cached_rollups(kind, [uri for uri, _ in candidates.values()])
+        rolled, live = [], []
+        for day in days:
+            uri, key = candidates.get(day, (None, None))
+            rows = cached.get(uri)
+            if rows is not None and rows.num_rows and rows["described"][0].as_py() == key:
+                rolled.append(rows)
+            else:
+                live.append(day)
+        # (no Schema.empty_table(): it imports pandas)
+        rolled = pa.concat_tables(rolled) if rolled else pa.Table.from_batches([], SPECS[kind].arrow_schema)
+        return rolled.drop(["described"]), live
 
     def _activity(self, since, until, flow_name: str | None = None, search: str | None = None,
                   cause: FailureCause | str | None = None) -> tuple[str, dict, list[dt.date] | None]:
@@ -289,19 +297,34 @@ class LogQueries:
                 FROM {'executions' if narrowed is None else 'matched'} WHERE {where} GROUP BY flow_name, status)"""
         return cte, params, live
 
-    def _cached_rollup(self, kind: str, uri: str) -> pa.Table:
-        """The rows of one rollup file with their day, read once: a file never changes (a new one replaces it)."""
+    def _cached_rollups(self, kind: str, uris: list[str]) -> dict[str, pa.Table]:
+        """The rows of these rollup files (one per day) with their day, each file read once: a file never
+        changes (a new one replaces it). Those not read yet are read in one query, not one each
+        (30 days: ~23 instead of ~55 ms, what a one-shot `flowlogs counts` pays)."""
         with self._lock:
             cache = self._rollups.setdefault(kind, {})
-            table = cache.get(uri)
-        if table is None:
-            table = self.store.read_rows(kind, [uri])
+            found = {uri: cache[uri] for uri in uris if uri in cache}
+        missing = [uri for uri in uris if uri not in found]
+        if missing:
+            with self._lock:
+                cursor = self._con.cursor()  # not the store's connection: a one-shot command opens one less
+            try:
+                rows = self.store.read_rows(kind, missing, con=cursor).sort_by("day")
+            finally:
+                cursor.close()
+            # a file holds its own day's rows: slices of the sorted rows (a filter against a Python date
+            # would convert it through pyarrow's pandas check, importing pandas: 0.15 s)
+            by_day, start = {}, 0
+            for day in pc.value_counts(rows["day"]).to_pylist():
+                by_day[day["values"]] = rows.slice(start, day["counts"])
+                start += day["counts"]
+            found.update({uri: by_day.get(day_of_file(uri), rows.slice(0, 0)) for uri in missing})
             with self._lock:
                 live = set(self.store.files(kind))
                 for old in [u for u in cache if u not in live]:
                     del cache[old]  # replaced or dropped: forget it
-                cache[uri] = table
-        return table
+                cache.update({uri: found[uri] for uri in missing})
+        return found
 
     def flow_groups(self, tab: Tab | str = Tab.ALL, since=None, until=None, *, search: str | None = None,
                     cause: FailureCause | str | None = None) -> pd.DataFrame:

@@ -5,16 +5,22 @@ as datetime64, a NULL list pd.NA."""
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
 import pyarrow as pa
 
-_NULLABLE = {pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32(): pd.Int32Dtype(),
-             pa.int64(): pd.Int64Dtype(), pa.uint8(): pd.UInt8Dtype(), pa.uint16(): pd.UInt16Dtype(),
-             pa.uint32(): pd.UInt32Dtype(), pa.uint64(): pd.UInt64Dtype(), pa.bool_(): pd.BooleanDtype()}
+if TYPE_CHECKING:
+    import pandas as pd
+
+# pandas' nullable dtypes, by name: the dict needs no pandas to be built
+_NULLABLE = {pa.int8(): "Int8", pa.int16(): "Int16", pa.int32(): "Int32", pa.int64(): "Int64", pa.uint8(): "UInt8",
+             pa.uint16(): "UInt16", pa.uint32(): "UInt32", pa.uint64(): "UInt64", pa.bool_(): "boolean"}
 
 
 def frame(table: pa.Table) -> pd.DataFrame:
     """`table` as DuckDB's `.df()` would give it."""
+    import pandas as pd  # imported here: a command that reads no frame (`flowlogs counts`) starts without pandas
+
     columns = {}
     for name, column in zip(table.column_names, table.columns, strict=True):
         if pa.types.is_date32(column.type):

@@ -23,10 +23,10 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -37,6 +37,9 @@ from .location import Location
 from .rules import empty_relation, executions_sql
 from .tables import SPECS, NewFile, RewriteConflict, Snapshot, Table, day_of_file
 from .writes import is_compacted
+
+if TYPE_CHECKING:  # pandas only for annotations: a command that reads no frame starts without it
+    import pandas as pd
 
 DEFAULT_RETENTION_DAYS = 30
 QUARANTINE_ATTEMPTS = 20  # files moved aside in one read at most
@@ -188,12 +191,13 @@ class Store:
         return f"read_parquet(${param}, hive_partitioning=true, union_by_name=true)"
 
     def read_rows(self, dataset: str, files: Sequence[str], where: str = "", params: dict | None = None,
-                  columns: str = "*") -> pa.Table:
-        """Rows of a dataset's files (with `day`) as an Arrow table, typed by the dataset's schema."""
+                  columns: str = "*", con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
+        """Rows of a dataset's files (with `day`) as an Arrow table, typed by the dataset's schema.
+        `con`: a cursor to read with instead of one of the store's connection (which costs ~13 ms to open)."""
         schema = SPECS[dataset].arrow_schema
         if not files:
             return schema.empty_table() if columns == "*" else pa.table({})
-        with self.cursor() as con:
+        with (nullcontext(con) if con is not None else self.cursor()) as con:
             table = con.sql(f"SELECT {columns} FROM {self.source(dataset, files, 'files')} {where}",
                             params={"files": list(files), **(params or {})}).to_arrow_table()
         return table.select(schema.names).cast(schema) if columns == "*" else table

@@ -17,7 +17,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 # fsspec implementations of the object stores, and the package that brings each
 FSSPEC_PACKAGES = {"s3": "s3fs", "s3a": "s3fs", "gs": "gcsfs", "gcs": "gcsfs", "az": "adlfs", "abfs": "adlfs",
@@ -144,6 +143,8 @@ class Location:
 
     def read_parquet(self, uri: str, columns: list[str]) -> pa.Table:
         """Columns of one (small) Parquet file of the location, without a DuckDB connection."""
+        import pyarrow.parquet as pq  # imported here: most commands never need it (10 ms at start)
+
         if self.path is not None:
             return pq.read_table(uri, columns=columns)
         with self.fs.open(uri, "rb") as f:

@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 import uuid_utils
 from deltalake import CommitProperties, DeltaTable
 from deltalake.exceptions import CommitFailedError, TableNotFoundError
@@ -232,7 +231,8 @@ class Table:
             # list alone would no longer say which rows are live, so refuse instead of answering wrong.
             raise RuntimeError(f"table {self.uri} uses reader features flowlogs does not read "
                                f"(minReaderVersion {table.protocol().min_reader_version})")
-        actions = pa.table(table.get_add_actions(flatten=True))
+        # read as a stream: pa.table() would first check for a pandas frame, importing pandas (0.15 s)
+        actions = pa.RecordBatchReader.from_stream(table.get_add_actions(flatten=True)).read_all()
         paths = actions.column("path").to_pylist()
         sizes = actions.column("size_bytes").to_pylist()
         days = actions.column("partition.day").to_pylist() if actions.num_rows else []
@@ -289,6 +289,8 @@ class Table:
         return added
 
     def _write_file(self, rows: pa.Table, day: dt.date) -> NewFile:
+        import pyarrow.parquet as pq  # imported here: only writers need it, and a reading command starts 10 ms sooner
+
         uri = self.new_file_uri(day, "part", str(uuid_utils.uuid7()))
         if self.location.is_local:
             pq.write_table(rows, uri, compression="zstd", compression_level=3, row_group_size=ROW_GROUP_ROWS)
