@@ -65,41 +65,43 @@ def _count(attrs: dict, *names: str) -> int | None:
     return None
 
 
+def _from_attributes(attrs: dict, current: str, legacy: str, role: str) -> list[dict] | None:
+    """Messages from a span's attributes: the current convention's, the older one's, or the older
+    one indexed (`gen_ai.prompt.0.content`, …); None when none of them is there."""
+    for name in (current, legacy):
+        if name in attrs:
+            return _messages(attrs[name], role)
+    return _indexed(attrs, legacy) or None
+
+
 def input_messages(attrs: dict, events: Events) -> list[dict]:
-    if "gen_ai.input.messages" in attrs:
-        return _messages(attrs["gen_ai.input.messages"], "user")
-    if "gen_ai.prompt" in attrs:
-        return _messages(attrs["gen_ai.prompt"], "user")
-    indexed = _indexed(attrs, "gen_ai.prompt")
-    if indexed:
-        return indexed
-    found = []
-    for name, event in events:
-        if name in ("gen_ai.system.message", "gen_ai.user.message", "gen_ai.assistant.message", "gen_ai.tool.message"):
-            role = name.split(".")[1]
-            found.append({"role": event.get("role", role), "content": _maybe_json(event.get("content"))})
-        elif name == "gen_ai.content.prompt" and "gen_ai.prompt" in event:
-            found += _messages(event["gen_ai.prompt"], "user")
-    return found
+    found = _from_attributes(attrs, "gen_ai.input.messages", "gen_ai.prompt", "user")
+    return found if found is not None else [m for name, event in events for m in _input_event(name, event)]
 
 
 def output_messages(attrs: dict, events: Events) -> list[dict]:
-    if "gen_ai.output.messages" in attrs:
-        return _messages(attrs["gen_ai.output.messages"], "assistant")
-    if "gen_ai.completion" in attrs:
-        return _messages(attrs["gen_ai.completion"], "assistant")
-    indexed = _indexed(attrs, "gen_ai.completion")
-    if indexed:
-        return indexed
-    found = []
-    for name, event in events:
-        if name == "gen_ai.choice":
-            message = _maybe_json(event.get("message"))
-            content = message.get("content") if isinstance(message, dict) else event.get("content", message)
-            found.append({"role": "assistant", "content": _maybe_json(content)})
-        elif name == "gen_ai.content.completion" and "gen_ai.completion" in event:
-            found += _messages(event["gen_ai.completion"], "assistant")
-    return found
+    found = _from_attributes(attrs, "gen_ai.output.messages", "gen_ai.completion", "assistant")
+    return found if found is not None else [m for name, event in events for m in _output_event(name, event)]
+
+
+def _input_event(name: str, event: dict) -> list[dict]:
+    """The messages of a span event of the older conventions, sent to the model."""
+    if name in ("gen_ai.system.message", "gen_ai.user.message", "gen_ai.assistant.message", "gen_ai.tool.message"):
+        return [{"role": event.get("role", name.split(".")[1]), "content": _maybe_json(event.get("content"))}]
+    if name == "gen_ai.content.prompt" and "gen_ai.prompt" in event:
+        return _messages(event["gen_ai.prompt"], "user")
+    return []
+
+
+def _output_event(name: str, event: dict) -> list[dict]:
+    """The messages of a span event of the older conventions, from the model."""
+    if name == "gen_ai.choice":
+        message = _maybe_json(event.get("message"))
+        content = message.get("content") if isinstance(message, dict) else event.get("content", message)
+        return [{"role": "assistant", "content": _maybe_json(content)}]
+    if name == "gen_ai.content.completion" and "gen_ai.completion" in event:
+        return _messages(event["gen_ai.completion"], "assistant")
+    return []
 
 
 def _messages(value: Any, role: str) -> list[dict]:

@@ -1,3 +1,4 @@
+// BannerElement (banner.py), after JS_HELPERS (closeButton).
 export function render({ model, el }) {
   const box = document.createElement("div");
   box.setAttribute("role", "alert");
@@ -10,11 +11,7 @@ export function render({ model, el }) {
     const text = document.createElement("span");
     text.className = "text";
     text.textContent = model.text;
-    const close = document.createElement("button");
-    close.className = "close";
-    close.textContent = "×";
-    close.setAttribute("aria-label", "Dismiss");
-    close.addEventListener("click", () => model.send_msg("dismiss"));
+    const close = closeButton(() => model.send_msg("dismiss"));
     box.append(icon, text, close);
   }
   model.on("text", draw);

@@ -16,7 +16,7 @@ from panel.custom import JSComponent
 from ..store import Store
 from .loader import Loader
 from .state import LogsState
-from .theme import BASE_CSS, asset
+from .theme import BASE_CSS, JS_HELPERS, asset
 
 
 def quarantine_message(moved: list[dict], root: str) -> str:
@@ -30,7 +30,7 @@ def quarantine_message(moved: list[dict], root: str) -> str:
 class BannerElement(JSComponent):
     text = param.String(default="", doc="What the banner says, as plain text ('' hides it).")
 
-    _esm = asset("banner.js")
+    _esm = JS_HELPERS + asset("banner.js")
 
     _stylesheets = [BASE_CSS + asset("banner.css")]
 

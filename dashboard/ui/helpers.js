@@ -65,3 +65,10 @@ function serverClock(model) {
   const offset = (model.server_now || Date.now()) - Date.now();
   return () => Date.now() + offset;
 }
+
+function closeButton(onClick) {  // the × of a banner or a notice
+  const close = h("button", "close", "×");
+  close.setAttribute("aria-label", "Dismiss");
+  close.addEventListener("click", onClick);
+  return close;
+}

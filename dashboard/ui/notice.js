@@ -1,4 +1,4 @@
-// NoticeElement (notice.py); DISMISS_AFTER comes before it, from Python.
+// NoticeElement (notice.py), after JS_HELPERS (closeButton); DISMISS_AFTER comes before it, from Python.
 export function render({ model, el }) {
   const box = document.createElement("div");
   box.setAttribute("role", "status");
@@ -10,11 +10,7 @@ export function render({ model, el }) {
     const text = document.createElement("span");
     text.className = "text";
     text.textContent = model.text;
-    const close = document.createElement("button");
-    close.className = "close";
-    close.textContent = "×";
-    close.setAttribute("aria-label", "Dismiss");
-    close.addEventListener("click", () => { model.text = ""; });
+    const close = closeButton(() => { model.text = ""; });
     box.append(text, close);
     const after = DISMISS_AFTER[model.kind] || 0;
     if (model.text && after) timer = setTimeout(() => { model.text = ""; }, after);

@@ -9,7 +9,7 @@ import param
 from panel.custom import JSComponent
 
 from .state import LogsState
-from .theme import BASE_CSS, asset
+from .theme import BASE_CSS, JS_HELPERS, asset
 
 DISMISS_AFTER_MS = {"info": 8000, "success": 6000, "error": 0}  # errors stay until closed
 
@@ -19,7 +19,7 @@ class NoticeElement(JSComponent):
     kind = param.String(default="info", doc="info, success or error: its colour.")
     shown = param.Integer(default=0, doc="Bumped to show the same text again.")
 
-    _esm = f"const DISMISS_AFTER = {json.dumps(DISMISS_AFTER_MS)};\n" + asset("notice.js")
+    _esm = JS_HELPERS + f"const DISMISS_AFTER = {json.dumps(DISMISS_AFTER_MS)};\n" + asset("notice.js")
 
     _stylesheets = [BASE_CSS + asset("notice.css")]
 
