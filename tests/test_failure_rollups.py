@@ -89,3 +89,26 @@ def test_compacting_again_with_rewrite_gives_new_files_sorted_by_id_and_the_same
         assert ids == sorted(ids)  # a detail lookup reads one row group
     queries = LogQueries(store)
     assert answers(queries) == before and not queries._rolled("failure_rollups", None)[1]
+
+
+def test_a_day_compacted_in_flow_order_by_an_older_version_is_sorted_by_id_at_the_next_compaction(
+        tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
+    from benchmarks.generate import generate
+    from dashboard.store import compaction, merged_execution_rows_sql
+
+    store = Store(tmp_path)
+    generate(tmp_path, 9_000, days=1, seed=2, files_per_day=2)  # three row groups of 4 096
+    monkeypatch.setitem(compaction.PLANS, "executions", lambda src: (
+        f"SELECT * EXCLUDE (day) FROM ({merged_execution_rows_sql(src)}) ORDER BY flow_name, started_at"))
+    store.compact()
+    ids = pq.read_table(store.files("executions")[0], columns=["execution_id"]).column(0).to_pylist()
+    assert ids != sorted(ids)
+    before = LogQueries(store).executions(limit=50)[["execution_id", "status", "flow_name"]].values.tolist()
+    monkeypatch.undo()
+    assert store.compact() == store.days()  # the old layout is seen in the footer and rewritten
+    ids = pq.read_table(store.files("executions")[0], columns=["execution_id"]).column(0).to_pylist()
+    assert ids == sorted(ids)
+    assert LogQueries(store).executions(limit=50)[["execution_id", "status", "flow_name"]].values.tolist() == before
+    assert store.compact() == []  # once

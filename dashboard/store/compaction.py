@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -103,12 +104,28 @@ def _compact_day(store: Store, day: dt.date, rewrite: bool = False) -> bool:
 def _needs_compaction(con, dataset: str, files: list[str], dead_params: dict | None) -> bool:
     if not (len(files) == 1 and is_compacted(files[0])):
         return bool(files)
+    if dataset == "executions" and not _sorted_by_id(con, files[0]):
+        return True  # compacted by a version that sorted by flow: sorted again, once
     if dead_params is None:
         return False
     # a compacted day that still holds a deleted execution: a delete was interrupted, finish it
     (hits,) = con.execute("SELECT count(*) FROM read_parquet($f) WHERE sha256(execution_id) IN "
                           "(SELECT unnest($dead))", dead_params).fetchall()[0]
     return hits > 0
+
+
+_SORTED_BY_ID: dict[str, bool] = {}  # by file: a file never changes (a rewrite writes a new one)
+
+
+def _sorted_by_id(con, uri: str) -> bool:
+    """Whether a compacted file's row groups hold ascending, separate ranges of ids (from its footer)."""
+    if uri not in _SORTED_BY_ID:
+        ranges = con.execute("SELECT stats_min, stats_max FROM parquet_metadata($f) WHERE path_in_schema = "
+                             "'execution_id' ORDER BY row_group_id", {"f": uri}).fetchall()
+        if len(_SORTED_BY_ID) > 10_000:
+            _SORTED_BY_ID.clear()
+        _SORTED_BY_ID[uri] = all(b[0] >= a[1] for a, b in itertools.pairwise(ranges))
+    return _SORTED_BY_ID[uri]
 
 
 def _deleted_hashes(store: Store, files: list[str]) -> list[str]:
