@@ -50,13 +50,13 @@ def search_sql(search: str | Search) -> tuple[tuple, str, dict]:
     read them."""
     search = search if isinstance(search, Search) else Search(search)
     text = search.text.strip()
-    # the text as a literal RE2 pattern, matched ignoring case: on ids and long text a third faster
-    # than ILIKE (580 against 858 ms for the AI replies of a million executions), which is twice as
-    # fast as lower()
-    params = {"q": text.lower(), "literal": RE2_SPECIAL.sub(r"\\\1", text)}
+    # ILIKE on short text (errors); on ids and the AI replies a literal RE2 pattern ignoring case is
+    # faster (replies of a million executions: 602 against 824 ms), and ILIKE twice as fast as lower()
+    params = {"q": text.lower(), "pattern": "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%",
+              "literal": RE2_SPECIAL.sub(r"\\\1", text)}
     execution_tests = ["contains(lower(flow_name), $q)", "regexp_matches(execution_id, $literal, 'i')",
-                       "regexp_matches(error, $literal, 'i')"]
-    step_tests = ["regexp_matches(error, $literal, 'i')"]
+                       "error ILIKE $pattern ESCAPE '\\'"]
+    step_tests = ["error ILIKE $pattern ESCAPE '\\'"]
     digits = phone_digits(text)
     if digits:
         params["digits"] = digits
