@@ -22,6 +22,7 @@ from ..store.compaction import rollup_key
 from .causes import CAUSES_SCHEMA, classified_cte
 from .frames import frame
 from .live import LiveExecutions
+from .lookup import CompactedLookup
 from .pages import page_window
 from .search import NARROWED_COLUMNS, NARROWED_SCHEMA, Search, search_sql
 from .times import bound_day, bound_utc
@@ -67,6 +68,7 @@ class LogQueries:
         self._rollups: dict[str, dict[str, pa.Table]] = {}  # kind -> file -> table
         self._by_day: OrderedDict[tuple, pa.Table] = OrderedDict()  # (what, day, its files) -> rows
         self._live = LiveExecutions(self.store, self._con, self._lock)
+        self._lookup = CompactedLookup(store)
 
     # -- plumbing ---------------------------------------------------------------
 
@@ -425,6 +427,10 @@ class LogQueries:
         return None if day is None or day == hint else self._execution(execution_id, [day])
 
     def _execution(self, execution_id: str, days: list[dt.date]) -> dict | None:
+        if len(days) == 1:  # a compacted day: its files' row group, without SQL
+            found = self.store.read(lambda: self._lookup.execution(execution_id, days[0]))
+            if found is not NotImplemented:
+                return found
         # two plain lookups: a third cheaper than one query nesting the steps as a list of structs
         found = self._sql(f"SELECT {EXECUTION_COLUMNS} FROM executions WHERE execution_id = $id",
                           {"id": execution_id}, days=days, rows=True, id_filter="execution_id = $id")
