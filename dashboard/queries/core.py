@@ -17,13 +17,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..schema import FAILURE_STATUSES, ExecutionStatus, FailureCause, Tab
-from ..store import ROLLUPS, SPECS, Store, day_from_id, day_of_file, executions_sql, steps_sql
+from ..store import ROLLUPS, SPECS, Store, day_from_id, day_of_file
 from ..store.compaction import rollup_key
 from .causes import CAUSES_SCHEMA, classified_cte
-from .frames import frame
-from .live import LiveExecutions
 from .lookup import CompactedLookup
 from .pages import page_window
+from .relations import SqlRunner
 from .search import NARROWED_COLUMNS, NARROWED_SCHEMA, Search, search_sql
 from .times import bound_day, bound_utc
 
@@ -67,7 +66,7 @@ class LogQueries:
         self._lock = threading.Lock()
         self._rollups: dict[str, dict[str, pa.Table]] = {}  # kind -> file -> table
         self._by_day: OrderedDict[tuple, pa.Table] = OrderedDict()  # (what, day, its files) -> rows
-        self._live = LiveExecutions(self.store, self._con, self._lock)
+        self._runner = SqlRunner(store, self._con, self._lock)
         self._lookup = CompactedLookup(store)
 
     # -- plumbing ---------------------------------------------------------------
@@ -80,85 +79,10 @@ class LogQueries:
 
     def _sql(self, body: str, params: dict[str, Any] | None = None, *, days=None, rows: bool = False,
              arrow: bool = False, base_filter: str = "", id_filter: str = ""):
-        """Run body with `executions` and `steps` defined over the visible files of `days`.
-
-        Returns a DataFrame, with rows=True a list of dicts (no pandas: a point lookup spends
-        more time building a frame than reading the file), with arrow=True a pyarrow Table.
-        `base_filter`: a condition the body applies anyway, on a column every row of an execution
-        shares (its flow), also applied to a live day's compacted file before the merge. DuckDB
-        cannot push it through the merge's aggregation by itself, and without it a flow's page
-        read the whole of today's 400 000-execution file (74 of 118 ms). `id_filter`: the same
-        for a condition on execution_id alone, which also narrows the ids the new files touch.
-        """
-
-        def run():
-            bound = dict(params or {})
-            relations = {}
-            for dataset, merge in (("executions", executions_sql), ("steps", steps_sql)):
-                if dataset not in body:
-                    continue  # binding a read_parquet opens its files: skip what the query does not use
-                relations[dataset] = self._relation(dataset, merge, days, bound, base_filter, id_filter)
-            # (a body over registered tables alone still opens with a CTE: its own start with a comma)
-            ctes = ",\n".join(f"{name} AS ({sql})" for name, sql in relations.items()) or "no_files AS (SELECT 1)"
-            return self._run(f"WITH {ctes}\n{body}", bound, rows=rows, arrow=arrow)
-
-        return self.store.read(run)
-
-    def _relation(self, dataset: str, merge, days, bound: dict, base_filter: str, id_filter: str) -> str:
-        """The SQL of `dataset` over its visible files of `days`, binding the file lists it reads in `bound`."""
-        compacted, other, bases, deltas = self.store.files_by_layer(dataset, days)
-        bound[f"{dataset}_compacted"], bound[f"{dataset}_other"] = compacted, other
-        if len(compacted) == 1 and not other and not bases:
-            # one compacted file (a detail lookup): a plain read, its day a constant,
-            # skips hive partitioning and the schema union (8.2 -> ~4 ms a lookup)
-            day = day_of_file(compacted[0])
-            return merge(
-                f"(SELECT *, DATE '{day.isoformat()}' AS day FROM read_parquet(${dataset}_compacted))",
-                merged=True)
-        parts = [merge(self.store.source(dataset, other, f"{dataset}_other"))]
-        if compacted:  # already merged by compaction: read as they are
-            parts.append(merge(self.store.source(dataset, compacted, f"{dataset}_compacted"),
-                               merged=True))
-        if bases:  # live days: merge only the executions their new files touch
-            parts += self._live_parts(dataset, merge, bases, deltas, bound, base_filter, id_filter)
-        return " UNION ALL BY NAME ".join(f"({p})" for p in parts)
-
-    def _live_parts(self, dataset: str, merge, bases: list[str], deltas: list[str], bound: dict,
-                    base_filter: str, id_filter: str) -> list[str]:
-        """The rows of live days: the executions their new files touch, merged, then the others as compacted."""
-        bound[f"{dataset}_bases"] = bases
-        base = self.store.source(dataset, bases, f"{dataset}_bases")
-        narrow = "".join(f" AND ({c})" for c in (base_filter, id_filter) if c)
-        if dataset == "executions":  # merged once per set of files, for every query
-            bound["executions_touched"] = self._live.merged(bases, deltas)
-            touched_rows = merge("executions_touched", merged=True)
-            touched = "(SELECT execution_id FROM executions_touched)"
-        else:  # steps carry prompts and replies: merged per query, narrowed to its ids
-            bound["steps_deltas"] = deltas
-            delta = self.store.source(dataset, deltas, "steps_deltas")
-            touched = f"(SELECT execution_id FROM {delta}{f' WHERE {id_filter}' if id_filter else ''})"
-            touched_rows = merge(f"(SELECT * FROM {base} WHERE execution_id IN {touched}{narrow} "
-                                 f"UNION ALL BY NAME SELECT * FROM {delta})")
-        return [touched_rows, merge(f"(SELECT * FROM {base} WHERE execution_id NOT IN {touched}{narrow})",
-                                    merged=True)]
-
-    def _run(self, sql: str, bound: dict, *, rows: bool, arrow: bool):
-        """Run `sql` on a cursor of its own: tables in `bound` registered by name, the rest its parameters."""
-        with self._lock:
-            cursor = self._con.cursor()
-        for name, table in [(k, v) for k, v in bound.items() if isinstance(v, pa.Table)]:
-            cursor.register(name, table)  # an in-memory table, queried by name
-            del bound[name]
-        try:
-            values = {k: v for k, v in bound.items() if f"${k}" in sql}
-            if arrow or not rows:
-                table = cursor.sql(sql, params=values).to_arrow_table()
-                return table if arrow else frame(table)
-            result = cursor.execute(sql, values)
-            names = [d[0] for d in result.description]
-            return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
-        finally:
-            cursor.close()
+        """Run body with `executions` and `steps` defined over the visible files of `days` (see
+        `SqlRunner.sql`): a DataFrame, with rows=True a list of dicts, with arrow=True an Arrow table."""
+        return self._runner.sql(body, params, days=days, rows=rows, arrow=arrow, base_filter=base_filter,
+                                id_filter=id_filter)
 
     @staticmethod
     def _where(tab: Tab | str, since, until, flow_name: str | None = None, alias: str = "") -> tuple[str, dict]:
