@@ -87,7 +87,7 @@ class LogQueries:
     @staticmethod
     def _where(tab: Tab | str, since, until, flow_name: str | None = None, alias: str = "") -> tuple[str, dict]:
         p = f"{alias}." if alias else ""
-        clauses, params = [f"{p}status IN (SELECT unnest($statuses))"], {"statuses": list(Tab(tab).statuses)}
+        clauses, params = [f"list_contains($statuses, {p}status)"], {"statuses": list(Tab(tab).statuses)}
         if since is not None:
             clauses.append(f"{p}started_at >= $since")
             params["since"] = bound_utc(since)
@@ -213,14 +213,17 @@ class LogQueries:
             rolled, live = self._split_days(since, until, "rollups")
         params["rollups"] = rolled
         flow_filter = "" if flow_name is None else "WHERE flow_name = $flow_name"
-        cte = f"""
-            , activity AS (
-                SELECT flow_name, status, runs, last_started_at, last_activity_at
-                FROM rollups {flow_filter}
+        # every day rolled up: no `executions` relation at all (planning the merge rule over no files
+        # was most of a page open's 25 ms)
+        counted = "" if narrowed is None and not live else f"""
                 UNION ALL
                 SELECT flow_name, status, count(*), max(started_at),
                        max(greatest(started_at, coalesce(finished_at, started_at)))
-                FROM {'executions' if narrowed is None else 'matched'} WHERE {where} GROUP BY flow_name, status)"""
+                FROM {'executions' if narrowed is None else 'matched'} WHERE {where} GROUP BY flow_name, status"""
+        cte = f"""
+            , activity AS (
+                SELECT flow_name, status, runs, last_started_at, last_activity_at
+                FROM rollups {flow_filter}{counted})"""
         return cte, params, live
 
     def _cached_rollups(self, kind: str, uris: list[str]) -> dict[str, pa.Table]:
@@ -267,11 +270,11 @@ class LogQueries:
             SELECT flow_name,
                    sum(runs)::BIGINT AS runs,
                    arg_max(status, last_started_at) AS latest_status,
-                   bool_or(status IN (SELECT unnest($failure))) AS has_failures,
-                   coalesce(sum(runs) FILTER (WHERE status IN (SELECT unnest($failure))), 0)::BIGINT AS failed_runs,
+                   bool_or(list_contains($failure, status)) AS has_failures,
+                   coalesce(sum(runs) FILTER (WHERE list_contains($failure, status)), 0)::BIGINT AS failed_runs,
                    max(last_started_at) AS last_run_at,
                    max(last_activity_at) AS last_activity_at
-            FROM activity WHERE status IN (SELECT unnest($tab_statuses))
+            FROM activity WHERE list_contains($tab_statuses, status)
             GROUP BY flow_name
             ORDER BY last_activity_at DESC, flow_name""", params, days=live)
 
@@ -283,7 +286,7 @@ class LogQueries:
     def _tab_counts(self, since, until, flow_name, search, cause) -> dict[str, int]:
         activity, params, live = self._activity(since, until, flow_name, search, cause)
         filters = ", ".join(
-            f"coalesce(sum(runs) FILTER (WHERE status IN (SELECT unnest(${t.value}))), 0)::BIGINT AS {t.value}"
+            f"coalesce(sum(runs) FILTER (WHERE list_contains(${t.value}, status)), 0)::BIGINT AS {t.value}"
             for t in Tab)
         params.update({t.value: list(t.statuses) for t in Tab})
         row = self._sql(f"{activity} SELECT {filters} FROM activity", params, days=live, rows=True)[0]
@@ -331,8 +334,9 @@ class LogQueries:
         counts = dict.fromkeys(live, 0) | dict.fromkeys(rolled["day"].unique().to_pylist(), 0)
         mine = pc.and_(pc.equal(rolled["flow_name"], flow_name),
                        pc.is_in(rolled["status"], pa.array(Tab(tab).statuses, pa.string())))
-        for row in rolled.filter(mine).group_by("day").aggregate([("runs", "sum")]).to_pylist():
-            counts[row["day"]] = row["runs_sum"]
+        mine = rolled.filter(mine)  # a few rows a day: summed here, not by a grouping engine (4 ms)
+        for day, runs in zip(mine["day"].to_pylist(), mine["runs"].to_pylist(), strict=True):
+            counts[day] += runs
         if live:
             counted = self._sql(f"SELECT day, count(*) AS runs FROM executions WHERE {where} GROUP BY day",
                                 {k: v for k, v in params.items() if k not in ("limit", "offset")}, days=live,

@@ -21,14 +21,13 @@ def frame(table: pa.Table) -> pd.DataFrame:
     """`table` as DuckDB's `.df()` would give it."""
     import pandas as pd  # imported here: a command that reads no frame (`flowlogs counts`) starts without pandas
 
-    columns = {}
+    dates = [i for i, kind in enumerate(table.schema.types) if pa.types.is_date32(kind)]
+    for i in dates:
+        table = table.set_column(i, table.schema.field(i).name, table.column(i).cast(pa.timestamp("us")))
+    result = table.to_pandas()  # in one call: a Series per column cost a small page 8 ms
     for name, column in zip(table.column_names, table.columns, strict=True):
-        if pa.types.is_date32(column.type):
-            column = column.cast(pa.timestamp("us"))
         if column.null_count and column.type in _NULLABLE:
-            columns[name] = pd.Series(pd.array(column.to_pylist(), dtype=_NULLABLE[column.type]))
-        else:
-            columns[name] = column.to_pandas()
-            if column.null_count and columns[name].dtype == object:
-                columns[name] = columns[name].where(columns[name].notna(), pd.NA)  # lists: NULL is pd.NA there
-    return pd.DataFrame(columns) if columns else pd.DataFrame(index=range(table.num_rows))
+            result[name] = pd.array(column.to_pylist(), dtype=_NULLABLE[column.type])
+        elif column.null_count and result[name].dtype == object:
+            result[name] = result[name].where(result[name].notna(), pd.NA)  # lists: NULL is pd.NA there
+    return result
