@@ -251,7 +251,8 @@ def render(scale, facts, warm, cold, destructive, ingest_figures, latency, usage
         "",
         f"Command: `python -m benchmarks.run --scale {scale}` · machine: {platform.machine()}, "
         f"{os.cpu_count()} cores, Python {platform.python_version()} · {time.strftime('%Y-%m-%d')}",
-        f"Generated in {facts.get('generate_s', 0):.1f} s (peak memory {facts.get('generate_peak_mb', 0):,.0f} MB), "
+        f"Generated in {facts.get('generate_s', 0):.1f} s"
+        + (f" (peak memory {facts['generate_peak_mb']:,.0f} MB)" if "generate_peak_mb" in facts else "") + ", "
         f"compacted in {facts.get('compact_s', 0):.1f} s{sqlite_load}.",
         "",
         "Medians in ms. Warm: repeated in one process (searches 3 times, others 9). Cold: the first call in a "
