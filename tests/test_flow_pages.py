@@ -13,6 +13,7 @@ from factories import UTC, finished, started, step, uuid7_at
 from dashboard.ingest import ingest_lines
 from dashboard.queries import LogQueries
 from dashboard.queries.core import EXECUTION_COLUMNS
+from dashboard.schema import Tab
 from dashboard.store import Store
 from dashboard.writer import Writer
 
@@ -89,3 +90,18 @@ def _args(queries: LogQueries, flow: str, offset: int):
     where, params = queries._where("all", None, None, flow)
     params.update(limit=5, offset=offset)
     return where, params, None, None, flow, "all", ""
+
+
+def test_tab_counts_of_a_store_all_rolled_up_are_the_counts_of_its_rows(tmp_path):
+    store = Store(tmp_path)
+    ingest(store, [e for d in range(3) for e in events(d, 12, random.Random(d))])
+    store.compact()
+    queries = LogQueries(store)
+    assert not queries._split_days(None, None, "rollups")[1]  # every day from its rollup: no SQL
+    for flow in (None, *FLOWS, "nope"):
+        counted = queries._sql("SELECT status, count(*) AS n FROM executions"
+                               + ("" if flow is None else " WHERE flow_name = $f") + " GROUP BY status",
+                               {} if flow is None else {"f": flow}, rows=True)
+        per_status = {r["status"]: r["n"] for r in counted}
+        assert queries.tab_counts(flow_name=flow) == {t.value: sum(per_status.get(s, 0) for s in t.statuses)
+                                                      for t in Tab}

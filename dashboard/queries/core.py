@@ -285,6 +285,13 @@ class LogQueries:
 
     def _tab_counts(self, since, until, flow_name, search, cause) -> dict[str, int]:
         activity, params, live = self._activity(since, until, flow_name, search, cause)
+        if not live and "matched" not in params:  # every day rolled up: sums of its rows, no SQL (3 -> 0.3 ms)
+            rolled = params["rollups"]
+            if flow_name is not None:
+                rolled = rolled.filter(pc.equal(rolled["flow_name"], flow_name))
+            status, runs = rolled["status"], rolled["runs"]
+            return {t.value: pc.sum(pc.if_else(pc.is_in(status, pa.array(t.statuses, pa.string())), runs, 0))
+                    .as_py() or 0 for t in Tab}
         filters = ", ".join(
             f"coalesce(sum(runs) FILTER (WHERE list_contains(${t.value}, status)), 0)::BIGINT AS {t.value}"
             for t in Tab)
