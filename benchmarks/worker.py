@@ -43,7 +43,10 @@ def main() -> None:
             fn() if value is None else fn(value)
             times.append((time.perf_counter() - t) * 1000)
         # warm: the first call pays plan caches and file opening; with --repeat 1 it is the cold figure
-        kept = times[1:] if len(times) > 2 else times
+        # warm: without the first call; with several values, without the first round (each value's
+        # first call reads its day's file footers, as a server's first look at a day does)
+        warmup = len(values) if args.repeat >= 2 * len(values) else 1
+        kept = times[warmup:] if len(times) > warmup + 1 else times
         result["ops"][op] = statistics.median(kept)
         result.setdefault("p95", {})[op] = statistics.quantiles(kept, n=20)[-1] if len(kept) > 1 else kept[0]
     # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the parent that forked us
