@@ -8,7 +8,7 @@ import datetime as dt
 import random
 
 import pytest
-from factories import UTC, finished, started, step, uuid7_at
+from factories import UTC, finished, iso, started, step, uuid7_at
 
 from dashboard.ingest import ingest_lines
 from dashboard.queries import LogQueries
@@ -47,10 +47,15 @@ def queries(tmp_path_factory) -> LogQueries:
     rng = random.Random(7)
     ingest(store, [e for d in range(6) for e in events(d, [9, 0, 14, 3, 11, 8][d], rng)])
     store.compact(days=[T0.date() + dt.timedelta(days=d) for d in range(4)])  # days 4 and 5 stay live
-    # a late batch on a compacted day makes it live again; a start sent again after midnight keeps its day
-    late = events(2, 4, random.Random(8))
-    again = dict(late[0], at=(T0 + dt.timedelta(days=3, hours=-0.4)).isoformat())
-    ingest(store, [*late, again])
+    # a late batch on a compacted day makes it live again
+    ingest(store, events(2, 4, random.Random(8)))
+    # a start sent again with an earlier time, the day before: the execution stays on its first day
+    # (day 3) but sorts among day 2's rows
+    for n, flow in enumerate(FLOWS):
+        moved = [dict(e, flow_name=flow) if e["type"] == "execution_started" else e
+                 for e in events(3, 1, random.Random(9 + n))]
+        ingest(store, moved)
+        ingest(store, [dict(moved[0], at=iso(T0 + dt.timedelta(days=2, hours=12, minutes=10 + n)))])
     return LogQueries(store)
 
 
@@ -82,8 +87,9 @@ def test_a_page_of_a_range_that_cuts_days_in_half_is_the_scans_page(queries):
 
 
 def test_page_one_of_a_flow_reads_the_newest_days_only(queries):
-    days, offset = queries._page_days(*_args(queries, "Orders", offset=0))
-    assert offset == 0 and days and len(days) <= 3 and max(days) == max(queries.store.days())
+    days, offset, older, _ = queries._page_days(*_args(queries, "Orders", offset=0))
+    assert offset == 0 and days and len(days) <= 2 and max(days) == max(queries.store.days())
+    assert older == max(d for d in queries.store.days() if d < min(days))
 
 
 def _args(queries: LogQueries, flow: str, offset: int):

@@ -29,6 +29,8 @@ from .times import bound_day, bound_utc
 if TYPE_CHECKING:  # frames are built in frames.py: `flowlogs counts` (rows only) starts without pandas
     import pandas as pd
 
+EPOCH_START = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # the latest start of a day without runs
+
 TOKEN_GROUPS = {  # grouping -> its columns in the token usage relation
     "day": ("day",),
     "flow": ("flow_name",),
@@ -313,11 +315,19 @@ class LogQueries:
         if narrowed is None:
             # a compacted row whose start came late has no flow name yet: it is kept for the merge
             base_filter = "flow_name = $flow_name OR flow_name IS NULL" if flow_name is not None else ""
-            days = self._days(since, until)
-            if flow_name is not None:
-                days, params["offset"] = self._page_days(where, params, since, until, flow_name, tab, base_filter)
-            return self._sql(f"SELECT {EXECUTION_COLUMNS} FROM executions {page}", params, days=days,
+            if flow_name is None:
+                return self._sql(f"SELECT {EXECUTION_COLUMNS} FROM executions {page}", params,
+                                 days=self._days(since, until), base_filter=base_filter)
+            days, params["offset"], older, older_latest = self._page_days(where, params, since, until, flow_name,
+                                                                          tab, base_filter)
+            rows = self._sql(f"SELECT {EXECUTION_COLUMNS} FROM executions {page}", params, days=days,
                              base_filter=base_filter)
+            if older is not None and (len(rows) < limit or older_latest is None
+                                      or older_latest >= rows.started_at.iloc[-1]):
+                # a row of the next older day may belong on this page: read it too
+                rows = self._sql(f"SELECT {EXECUTION_COLUMNS} FROM executions {page}", params,
+                                 days=sorted([*days, older]), base_filter=base_filter)
+            return rows
         # the page's ids from the kept executions, then their rows from just their days
         params["matched"] = narrowed
         kept = self._sql(f"SELECT execution_id, day FROM matched {page}", params, rows=True)
@@ -326,30 +336,34 @@ class LogQueries:
             ORDER BY started_at DESC, execution_id DESC""", {"ids": [r["execution_id"] for r in kept]},
                          days=sorted({r["day"] for r in kept}) or self._days(since, until))
 
-    def _page_days(self, where: str, params: dict, since, until, flow_name: str, tab: Tab | str,
-                   base_filter: str) -> tuple[list[dt.date] | None, int]:
-        """The days a page of a flow's executions lies in, and its offset within them.
+    def _page_days(self, where: str, params: dict, since, until, flow_name: str, tab: Tab | str, base_filter: str
+                   ) -> tuple[list[dt.date] | None, int, dt.date | None, dt.datetime | None]:
+        """The days a page of a flow's executions lies in, its offset within them, the next older
+        day and its latest start (None when not rolled up), as `page_window` finds them.
 
         Days hold executions by their start, so newest first means day by day: the rollups count
-        each compacted day's runs (live days are counted from their rows), and the page reads the
-        days its rows fall in, plus a day on each side (a start sent again across midnight keeps
-        its first day). A flow's page 1 then reads a day or two instead of 30."""
+        each compacted day's runs (live days are counted from their rows). A flow's page 1 then
+        reads a day instead of 30."""
         offset, limit = params["offset"], params["limit"]
         rolled, live = self._split_days(since, until, "rollups")
         if not rolled.num_rows:
-            return self._days(since, until), offset
+            return self._days(since, until), offset, None, None
         counts = dict.fromkeys(live, 0) | dict.fromkeys(rolled["day"].unique().to_pylist(), 0)
         mine = pc.and_(pc.equal(rolled["flow_name"], flow_name),
                        pc.is_in(rolled["status"], pa.array(Tab(tab).statuses, pa.string())))
         mine = rolled.filter(mine)  # a few rows a day: summed here, not by a grouping engine (4 ms)
-        for day, runs in zip(mine["day"].to_pylist(), mine["runs"].to_pylist(), strict=True):
+        latest: dict[dt.date, dt.datetime] = {}
+        for day, runs, started in zip(mine["day"].to_pylist(), mine["runs"].to_pylist(),
+                                      mine["last_started_at"].to_pylist(), strict=True):
             counts[day] += runs
+            latest[day] = max(started, latest.get(day, started))
         if live:
             counted = self._sql(f"SELECT day, count(*) AS runs FROM executions WHERE {where} GROUP BY day",
                                 {k: v for k, v in params.items() if k not in ("limit", "offset")}, days=live,
                                 rows=True, base_filter=base_filter)
             counts.update({r["day"]: r["runs"] for r in counted})
-        return page_window(counts, offset, limit)
+        days, offset, older = page_window(counts, offset, limit)
+        return days, offset, older, None if older in live else latest.get(older, EPOCH_START)
 
     def execution(self, execution_id: str) -> dict | None:
         """One execution with every field and its steps in order; None if there is none."""
