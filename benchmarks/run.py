@@ -104,7 +104,8 @@ def run(scale: str, workdir: Path, seed: int, write_md: bool) -> str:
     systems = SYSTEMS_AT.get(scale, ("flowlogs", "sqlite", "pandas"))
     parquet, db, facts = prepare(work, executions, seed, with_sqlite="sqlite" in systems)
     queries = LogQueries(Store(parquet))
-    flow = queries.flow_groups().flow_name.iloc[0]
+    groups = queries.flow_groups()
+    flow = groups.sort_values("runs").flow_name.iloc[-1]  # the busiest flow: its pages are the longest
     sample = queries.executions(tab="completed", limit=2000)
     rng = random.Random(seed)
     ids = rng.sample(sample.execution_id.tolist(), 10)
@@ -213,7 +214,6 @@ TARGETS = {
             ("token report, warm", ("warm", "token_report"), 100, "max"),
             ("search an execution id, cold", ("cold", "search_id"), 1000, "max"),
             ("search a phone number, cold", ("cold", "search_phone"), 1000, "max"),
-            ("peak memory of the queries' process, MB", ("facts", "peak_rss_mb"), 1500, "max"),
             ("generator peak memory, MB", ("facts", "generate_peak_mb"), 2000, "max"),
             ("generating 10 M executions, s", ("facts", "generate_s"), 900, "max")],
 }
