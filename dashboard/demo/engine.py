@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import functools
 import random
 import re
@@ -58,6 +59,7 @@ def approx_tokens(chars: int, rng: random.Random) -> int:
     return max(1, round(chars / 4 * rng.uniform(0.93, 1.07)))
 
 
+@dataclasses.dataclass(eq=False)
 class Engine:
     """Runs the nodes of one execution against its record, the way the flow engine does.
 
@@ -66,18 +68,20 @@ class Engine:
     most one planned fault (`fault`) strikes per execution.
     """
 
-    def __init__(self, run: ExecutionRecord, rng: random.Random, clock: SimulatedClock | LiveClock, *,
-                 fault: str | None = None, customer: dict | None = None, long_running: bool = False):
-        self.run = run
-        self.rng = rng
-        self.clock = clock
-        self.fault = fault
-        self.customer = customer
-        self.long_running = long_running
-        self.unreachable: set[str] = set()  # well-formed numbers WhatsApp does not know
-        self.sends = 0
+    run: ExecutionRecord
+    rng: random.Random
+    clock: SimulatedClock | LiveClock
+    _: dataclasses.KW_ONLY
+    fault: str | None = None
+    customer: dict | None = None
+    long_running: bool = False
+    unreachable: set[str] = dataclasses.field(default_factory=set, init=False)  # numbers WhatsApp does not know
+    sends: int = dataclasses.field(default=0, init=False)
+    disconnect_after: int = dataclasses.field(default=0, init=False)
+
+    def __post_init__(self):
         # a disconnect hits after some messages went out, not always on the first one
-        self.disconnect_after = rng.choice((0, 0, 1, 2, 4, 9)) if fault == WHATSAPP else 0
+        self.disconnect_after = self.rng.choice((0, 0, 1, 2, 4, 9)) if self.fault == WHATSAPP else 0
 
     # -- plumbing -------------------------------------------------------------------
 

@@ -40,11 +40,19 @@ class CompactedLookup:
             if len(day_files) != 1 or not _is_compacted(day_files[0]):
                 return NotImplemented
             files[dataset] = day_files[0]
-        rows = self._rows(files["executions"], execution_id)
+        try:
+            rows = self._rows(files["executions"], execution_id)
+            steps = sorted(self._rows(files["steps"], execution_id), key=lambda s: s["step_index"]) if rows else []
+        except FileNotFoundError:
+            raise  # compacted or deleted meanwhile: the store's read lists the files again
+        except Exception:  # noqa: BLE001 - a damaged file: DuckDB's read names it, and the store moves it aside
+            with self._lock:
+                for uri in files.values():
+                    self._footers.pop(uri, None)
+            return NotImplemented
         if not rows or rows[0]["started_at"] is None:
             return None  # (an execution whose start never came is not shown)
         now = dt.datetime.now(dt.UTC)
-        steps = sorted(self._rows(files["steps"], execution_id), key=lambda s: s["step_index"])
         return _execution(rows[0], day, now) | {"steps": [_step(s) for s in steps]}
 
     def _rows(self, uri: str, execution_id: str) -> list[dict]:
