@@ -20,7 +20,7 @@ from ..schema import FAILURE_STATUSES, ExecutionStatus, FailureCause, Tab
 from ..store import ROLLUPS, SPECS, Store, day_from_id, day_of_file
 from ..store.compaction import rollup_key
 from .causes import CAUSES_SCHEMA, classified_cte
-from .lookup import CompactedLookup
+from .lookup import EPOCH, CompactedLookup
 from .pages import page_window
 from .relations import SqlRunner
 from .search import NARROWED_COLUMNS, NARROWED_SCHEMA, Search, search_sql
@@ -28,8 +28,6 @@ from .times import bound_day, bound_utc
 
 if TYPE_CHECKING:  # frames are built in frames.py: `flowlogs counts` (rows only) starts without pandas
     import pandas as pd
-
-EPOCH_START = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # the latest start of a day without runs
 
 TOKEN_GROUPS = {  # grouping -> its columns in the token usage relation
     "day": ("day",),
@@ -154,8 +152,9 @@ class LogQueries:
         rolled, live = self._split_days(None, None, kind, columns)
         if days is None:
             return rolled, live
+        wanted = set(days)
         return (rolled.filter(pc.is_in(rolled["day"], pa.array(days, pa.date32()))),
-                [day for day in live if day in set(days)])
+                [day for day in live if day in wanted])
 
     def _narrowed(self, since, until, search: str | None, cause: FailureCause | str | None) -> pa.Table | None:
         """The executions the search and the cause keep (NARROWED_SCHEMA; the range is not applied
@@ -324,20 +323,18 @@ class LogQueries:
         page = f"WHERE {where} ORDER BY started_at DESC, execution_id DESC LIMIT $limit OFFSET $offset"
         narrowed = self._narrowed(since, until, search, cause)
         if narrowed is None:
-            # a compacted row whose start came late has no flow name yet: it is kept for the merge
-            base_filter = "flow_name = $flow_name OR flow_name IS NULL" if flow_name is not None else ""
+            select = f"SELECT {EXECUTION_COLUMNS} FROM executions {page}"
             if flow_name is None:
-                return self._sql(f"SELECT {EXECUTION_COLUMNS} FROM executions {page}", params,
-                                 days=self._days(since, until), base_filter=base_filter)
+                return self._sql(select, params, days=self._days(since, until))
+            # a compacted row whose start came late has no flow name yet: it is kept for the merge
+            base_filter = "flow_name = $flow_name OR flow_name IS NULL"
             days, params["offset"], older, older_latest = self._page_days(where, params, since, until, flow_name,
                                                                           tab, base_filter)
-            rows = self._sql(f"SELECT {EXECUTION_COLUMNS} FROM executions {page}", params, days=days,
-                             base_filter=base_filter)
+            rows = self._sql(select, params, days=days, base_filter=base_filter)
             if older is not None and (len(rows) < limit or older_latest is None
                                       or older_latest >= rows.started_at.iloc[-1]):
                 # a row of the next older day may belong on this page: read it too
-                rows = self._sql(f"SELECT {EXECUTION_COLUMNS} FROM executions {page}", params,
-                                 days=sorted([*days, older]), base_filter=base_filter)
+                rows = self._sql(select, params, days=sorted([*days, older]), base_filter=base_filter)
             return rows
         # the page's ids from the kept executions, then their rows from just their days
         params["matched"] = narrowed
@@ -374,7 +371,7 @@ class LogQueries:
                                 rows=True, base_filter=base_filter)
             counts.update({r["day"]: r["runs"] for r in counted})
         days, offset, older = page_window(counts, offset, limit)
-        return days, offset, older, None if older in live else latest.get(older, EPOCH_START)
+        return days, offset, older, None if older in live else latest.get(older, EPOCH)  # (EPOCH: no runs)
 
     def execution(self, execution_id: str) -> dict | None:
         """One execution with every field and its steps in order; None if there is none."""

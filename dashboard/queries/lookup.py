@@ -16,6 +16,7 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from ..schema import ExecutionStatus
+from ..store import is_compacted
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -37,7 +38,7 @@ class CompactedLookup:
         files = {}
         for dataset in ("executions", "steps"):
             day_files = self.store.files(dataset, [day])
-            if len(day_files) != 1 or not _is_compacted(day_files[0]):
+            if len(day_files) != 1 or not is_compacted(day_files[0]):
                 return NotImplemented
             files[dataset] = day_files[0]
         try:
@@ -95,12 +96,6 @@ class CompactedLookup:
             while len(self._footers) > FOOTERS:
                 self._footers.popitem(last=False)
         return footer
-
-
-def _is_compacted(uri: str) -> bool:
-    from ..store.writes import is_compacted
-
-    return is_compacted(uri)
 
 
 def _holds(statistics, execution_id: str) -> bool:
