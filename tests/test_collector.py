@@ -11,6 +11,7 @@ import socket
 import subprocess
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -18,6 +19,7 @@ from collecting import FLOWLOGS, collector_process, jsonl, post, running_collect
 from factories import finished, live_rows, started, step
 
 from dashboard.collector import IngestKeys
+from dashboard.collector.receipts import Receipts
 from dashboard.logs import open_logs
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=1)
@@ -156,14 +158,23 @@ def test_two_collector_processes_on_one_location_lose_and_double_nothing(locatio
                 # a client that got no answer sends the batch again, here to the other collector
                 assert post(f"{urls[1]}/v1/events", batches[b], key).json()["replayed"] is True
 
-        threads = [threading.Thread(target=client, args=(part,)) for part in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        with ThreadPoolExecutor(4) as pool:  # a client's failed assertion fails the test, named
+            for done in [pool.submit(client, part) for part in range(4)]:
+                done.result()
     counts = stored_counts(open_logs(location))
     assert counts == {"tabs": {"all": 40, "running": 0, "failed": 0, "completed": 40}, "ai_steps": 80}
     assert live_rows(location) == {"executions": 80, "steps": 80}
+
+
+def test_a_receipt_another_collector_just_recorded_is_found_at_once(location: str):
+    """A retry sent to a second collector right after the first one answered is a replay, even when the
+    second looked at the receipts a moment before (on object storage, looks are otherwise shared for
+    REMOTE_FRESH_SECONDS; CI once stored a retried batch again that way)."""
+    first, second = Receipts(open_logs(location).store), Receipts(open_logs(location).store)
+    second.record([("warm-up", "sha", {"accepted": 0})])
+    assert second.find(["b1"]) == {}  # the second collector has just looked
+    first.record([("b1", "sha-1", {"accepted": 20})])
+    assert second.find(["b1"]) == {"b1": ("sha-1", {"accepted": 20})}
 
 
 def test_the_openapi_document_names_both_endpoints_their_auth_and_errors(tmp_path):

@@ -59,7 +59,8 @@ class Receipts:
         now = dt.datetime.now(dt.UTC)
 
         def run():
-            files = self.table.snapshot().files(self._days(now))
+            # fresh: a retry sent to another collector right after the first one's receipt must see it
+            files = self.table.snapshot(fresh=True).files(self._days(now))
             return self.store.read_rows("receipts", files, 'WHERE batch IN (SELECT unnest($keys)) AND "at" >= $since',
                                         {"keys": keys, "since": now - self.window},
                                         columns="batch, body_sha256, answer")

@@ -219,10 +219,11 @@ class Table:
         self._log_mtime = mtime if time.time_ns() - mtime > 1_000_000_000 else None
         return True
 
-    def snapshot(self) -> Snapshot:
-        """The live files now (a list of the log's new entries, about a millisecond on disk)."""
+    def snapshot(self, fresh: bool = False) -> Snapshot:
+        """The live files now (a list of the log's new entries, about a millisecond on disk).
+        `fresh=True` for an answer that must see every commit made before the call, on object storage too."""
         with self._lock:
-            table = self._table()
+            table = self._table(fresh=fresh)
             return EMPTY if table is None else self._current(table)
 
     def _read_snapshot(self, table: DeltaTable, version: int) -> Snapshot:
