@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..schema import FAILURE_STATUSES, ExecutionStatus, FailureCause, Tab
+from ..schema import ExecutionStatus, FailureCause, Tab
 from ..store import ROLLUPS, SPECS, Store, day_from_id, day_of_file
 from ..store.compaction import rollup_key
+from . import activity
+from .activity import ACTIVITY_SCHEMA, LIVE_ACTIVITY
 from .causes import CAUSES_SCHEMA, classified_cte
 from .lookup import EPOCH, CompactedLookup
 from .pages import page_window
@@ -205,31 +207,23 @@ class LogQueries:
         return rolled.drop(["described"]), live
 
     def _activity(self, since, until, flow_name: str | None = None, search: str | None = None,
-                  cause: FailureCause | str | None = None) -> tuple[str, dict, list[dt.date] | None]:
-        """Executions per (flow, status) as a CTE named `activity`, its parameters, and the days it reads live.
-
-        A search or a cause counts its own table of kept executions instead (no day is read then)."""
+                  cause: FailureCause | str | None = None) -> pa.Table:
+        """Activity rows (see activity.py) of the range: the rollups of the days they describe, one
+        GROUP BY over the other days. A search or a cause counts its own table of kept executions."""
         where, params = self._where(Tab.ALL, since, until, flow_name)
         narrowed = self._narrowed(since, until, search, cause)
         if narrowed is not None:
-            rolled = SPECS["rollups"].arrow_schema.empty_table().drop(["described"])
-            live, params["matched"] = [], narrowed
+            rolled, live, params["matched"] = pa.Table.from_batches([], ACTIVITY_SCHEMA), [], narrowed
         else:
             rolled, live = self._split_days(since, until, "rollups")
-        params["rollups"] = rolled
-        flow_filter = "" if flow_name is None else "WHERE flow_name = $flow_name"
-        # every day rolled up: no `executions` relation at all (planning the merge rule over no files
-        # was most of a page open's 25 ms)
-        counted = "" if narrowed is None and not live else f"""
-                UNION ALL
-                SELECT flow_name, status, count(*), max(started_at),
-                       max(greatest(started_at, coalesce(finished_at, started_at)))
-                FROM {'executions' if narrowed is None else 'matched'} WHERE {where} GROUP BY flow_name, status"""
-        cte = f"""
-            , activity AS (
-                SELECT flow_name, status, runs, last_started_at, last_activity_at
-                FROM rollups {flow_filter}{counted})"""
-        return cte, params, live
+            rolled = rolled.select(ACTIVITY_SCHEMA.names)
+            if flow_name is not None:
+                rolled = rolled.filter(pc.equal(rolled["flow_name"], flow_name))
+        if narrowed is None and not live:  # every day rolled up: no SQL (planning it was most of 25 ms)
+            return rolled
+        counted = self._sql(LIVE_ACTIVITY.format(relation="executions" if narrowed is None else "matched",
+                                                 where=where), params, days=live, arrow=True)
+        return pa.concat_tables([rolled, counted.cast(ACTIVITY_SCHEMA)])
 
     def _cached_rollups(self, kind: str, uris: list[str], columns: tuple[str, ...] | None = None
                         ) -> dict[str, pa.Table]:
@@ -276,19 +270,7 @@ class LogQueries:
         return self.store.read(lambda: self._flow_groups(tab, since, until, search, cause))
 
     def _flow_groups(self, tab, since, until, search, cause) -> pd.DataFrame:
-        activity, params, live = self._activity(since, until, search=search, cause=cause)
-        params.update(tab_statuses=list(Tab(tab).statuses), failure=list(FAILURE_STATUSES))
-        return self._sql(f"""{activity}
-            SELECT flow_name,
-                   sum(runs)::BIGINT AS runs,
-                   arg_max(status, last_started_at) AS latest_status,
-                   bool_or(list_contains($failure, status)) AS has_failures,
-                   coalesce(sum(runs) FILTER (WHERE list_contains($failure, status)), 0)::BIGINT AS failed_runs,
-                   max(last_started_at) AS last_run_at,
-                   max(last_activity_at) AS last_activity_at
-            FROM activity WHERE list_contains($tab_statuses, status)
-            GROUP BY flow_name
-            ORDER BY last_activity_at DESC, flow_name""", params, days=live)
+        return activity.flow_groups(self._activity(since, until, search=search, cause=cause), tab)
 
     def tab_counts(self, since=None, until=None, flow_name: str | None = None, *, search: str | None = None,
                    cause: FailureCause | str | None = None) -> dict[str, int]:
@@ -296,20 +278,7 @@ class LogQueries:
         return self.store.read(lambda: self._tab_counts(since, until, flow_name, search, cause))
 
     def _tab_counts(self, since, until, flow_name, search, cause) -> dict[str, int]:
-        activity, params, live = self._activity(since, until, flow_name, search, cause)
-        if not live and "matched" not in params:  # every day rolled up: sums of its rows, no SQL (3 -> 0.3 ms)
-            rolled = params["rollups"]
-            if flow_name is not None:
-                rolled = rolled.filter(pc.equal(rolled["flow_name"], flow_name))
-            status, runs = rolled["status"], rolled["runs"]
-            return {t.value: pc.sum(pc.if_else(pc.is_in(status, pa.array(t.statuses, pa.string())), runs, 0))
-                    .as_py() or 0 for t in Tab}
-        filters = ", ".join(
-            f"coalesce(sum(runs) FILTER (WHERE list_contains(${t.value}, status)), 0)::BIGINT AS {t.value}"
-            for t in Tab)
-        params.update({t.value: list(t.statuses) for t in Tab})
-        row = self._sql(f"{activity} SELECT {filters} FROM activity", params, days=live, rows=True)[0]
-        return {t.value: int(row[t.value]) for t in Tab}
+        return activity.tab_counts(self._activity(since, until, flow_name, search, cause))
 
     def executions(self, flow_name: str | None = None, tab: Tab | str = Tab.ALL, *, limit: int = 50,
                    offset: int = 0, since=None, until=None, search: str | None = None,
