@@ -212,6 +212,10 @@ TOKEN_ROLLUP_ROW = pa.schema(
     ]
 )
 
+# Per day, written by compaction: each execution's step errors (one row per different error), so a
+# search for an id, a phone number or an error reads these, not the error column of every step.
+ERROR_ROLLUP_ROW = pa.schema([("execution_id", pa.string()), ("error", pa.string()), ("described", pa.string())])
+
 # Who deleted what, and when (dashboard/audit.py); every attempt, refused and failed ones too.
 AUDIT_ROW = pa.schema(
     [

@@ -41,10 +41,29 @@ def phone_digits(text: str) -> str | None:
     return digits if len(digits) >= 6 else None
 
 
-def search_sql(search: str | Search) -> tuple[tuple, str, dict]:
-    """(cache key, body, parameters) of the query for the executions whose flow name, id, trigger phone,
-    error, or any step's error or AI reply contains the text, ignoring case; a phone number matches
-    however it is written. The body returns NARROWED_COLUMNS over whole days.
+@dataclasses.dataclass(frozen=True)
+class SearchQuery:
+    """The SQL of a search: tests on an execution's own columns, and on its steps' errors (and
+    AI replies, unless `reads_replies` is False: then the steps' error rollups answer it)."""
+
+    key: tuple  # what a cached result of it is kept under
+    params: dict
+    execution_tests: tuple[str, ...]
+    step_tests: tuple[str, ...]
+    reads_replies: bool
+
+    def body(self, step_rows: str = "steps") -> str:
+        """The query over whole days, returning NARROWED_COLUMNS; `step_rows` is the relation of
+        steps (or of step errors: execution_id, error) it tests."""
+        return f"""
+            SELECT {NARROWED_COLUMNS} FROM executions
+            WHERE {' OR '.join(self.execution_tests)}
+               OR execution_id IN (SELECT execution_id FROM {step_rows} WHERE {' OR '.join(self.step_tests)})"""
+
+
+def search_sql(search: str | Search) -> SearchQuery:
+    """The query for the executions whose flow name, id, trigger phone, error, or any step's error
+    or AI reply contains the text, ignoring case; a phone number matches however it is written.
 
     AI replies are most of the text, so a search that is a phone number or an execution id does not
     read them."""
@@ -58,14 +77,17 @@ def search_sql(search: str | Search) -> tuple[tuple, str, dict]:
                        "error ILIKE $pattern ESCAPE '\\'"]
     step_tests = ["error ILIKE $pattern ESCAPE '\\'"]
     digits = phone_digits(text)
+    reads_replies = False
     if digits:
-        params["digits"] = digits
-        # a whole number must be that number; a part of one (fewer digits) may be anywhere in it
-        test = "= $digits" if len(digits) >= FULL_PHONE_DIGITS else "LIKE '%' || $digits || '%'"
-        execution_tests.append(f"ltrim(regexp_replace(trigger_phone, '[^0-9]', '', 'g'), '0') {test}")
+        # a whole number must be that number; a part of one (fewer digits) may be anywhere in it.
+        # One RE2 match over the number as written, its digits with anything but digits between
+        # (10 M executions: 0.38 s, against 0.94 s to strip the non-digits from each first)
+        spaced = r"\D*".join(digits)
+        params["phone"] = rf"[\D0]*{spaced}\D*" if len(digits) >= FULL_PHONE_DIGITS else spaced
+        test = "regexp_full_match" if len(digits) >= FULL_PHONE_DIGITS else "regexp_matches"
+        execution_tests.append(f"{test}(trigger_phone, $phone)")
     elif search.ai_replies and not EXECUTION_ID_LIKE.fullmatch(text):
         step_tests.append("regexp_matches(ai_reply, $literal, 'i')")
-    return ("search", text.lower(), search.ai_replies), f"""
-            SELECT {NARROWED_COLUMNS} FROM executions
-            WHERE {' OR '.join(execution_tests)}
-               OR execution_id IN (SELECT execution_id FROM steps WHERE {' OR '.join(step_tests)})""", params
+        reads_replies = True
+    return SearchQuery(("search", text.lower(), search.ai_replies), params, tuple(execution_tests),
+                       tuple(step_tests), reads_replies)

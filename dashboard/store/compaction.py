@@ -8,9 +8,10 @@ retried with what is there then. Deletions recorded for the day are applied on t
 an interrupted delete is finished here. Results are identical before and after.
 
 Rollups summarise a day's compacted files (executions per flow and status; AI tokens per
-flow, node and model; failed executions with their failing step and cause). Each rollup row
-says which files it describes, and readers use it only while those are the day's files: a
-rollup never answers for rows written after it.
+flow, node and model; failed executions with their failing step and cause; the steps' errors).
+A rollup file's name carries the tag of the files it describes (each row names them too), and
+readers use it only while those are the day's files: a rollup never answers for rows written
+after it. A rollup with no rows is written too, so a day without failures is not read in full.
 """
 
 from __future__ import annotations
@@ -149,6 +150,21 @@ def rollup_key(kind: str, files: dict[str, list[str]]) -> str | None:
     return "|".join(names)
 
 
+def current_rollups(store: Store, kind: str, days: Iterable[dt.date]) -> dict[dt.date, str]:
+    """The rollup file of `kind` of each of these days that describes the day's files now (its
+    name carries their key's tag); a day without one (not compacted, written to since) is absent.
+    A rollup may hold no rows: the day then has nothing of that kind."""
+    snapshots = {ds: store.snapshot(ds) for ds in ROLLUPS[kind][0]}
+    rollups = store.snapshot(kind)
+    current = {}
+    for day in days:
+        key = rollup_key(kind, {ds: snapshot.by_day.get(day, []) for ds, snapshot in snapshots.items()})
+        day_rollups = rollups.by_day.get(day, [])
+        if key is not None and len(day_rollups) == 1 and _key_tag(key) in day_rollups[0].rsplit("/", 1)[-1]:
+            current[day] = day_rollups[0]
+    return current
+
+
 def _key_tag(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
@@ -170,11 +186,11 @@ def write_rollups(store: Store, day: dt.date) -> None:
                 if key is not None:
                     executions = executions_sql(store.source("executions", files["executions"], "ef"), merged=True)
                     steps = f"SELECT * FROM {store.source('steps', files['steps'], 'sf')}"
-                    params = {"ef": files["executions"], "key": key} | (
-                        {"sf": files["steps"]} if "steps" in needs else {})
+                    params = {"key": key} | {short: files[ds] for ds, short in (("executions", "ef"), ("steps", "sf"))
+                                             if ds in needs}
                     rows = build(executions, steps, params)
                     new = store.write_query(con, f"SELECT *, $key AS described FROM ({rows})",
-                                            params, kind, day, f"compact-{_key_tag(key)}")
+                                            params, kind, day, f"compact-{_key_tag(key)}", keep_empty=True)
                     added = [new] if new else []
                 try:
                     table.rewrite(snapshot, old, added)
@@ -185,15 +201,10 @@ def write_rollups(store: Store, day: dt.date) -> None:
 
 def rolled_up_statuses(store: Store, day: dt.date) -> set[str] | None:
     """The statuses of a day's executions from its rollup, or None when it has no current one."""
-    files = {"executions": store.files("executions", [day])}
-    key = rollup_key("rollups", files)
-    rollups = store.files("rollups", [day])
-    if key is None or len(rollups) != 1:
+    rollup = current_rollups(store, "rollups", [day]).get(day)
+    if rollup is None:
         return None
-    rows = store.location.read_parquet(rollups[0], ["status", "described"])  # a few hundred rows: no DuckDB
-    if rows.num_rows and set(rows.column("described").to_pylist()) != {key}:
-        return None
-    return set(rows.column("status").to_pylist())
+    return set(store.location.read_parquet(rollup, ["status"]).column("status").to_pylist())  # no DuckDB
 
 
 # -- merging a live day's small files ---------------------------------------------------------

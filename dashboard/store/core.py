@@ -426,11 +426,12 @@ class Store:
         ).df()
 
     def write_query(self, con, sql: str, params: dict, dataset: str, day: dt.date, prefix: str,
-                    level: int = 3) -> NewFile | None:
-        """Write a query's result as one new file in a day of a table (None if it has no rows)."""
+                    level: int = 3, keep_empty: bool = False) -> NewFile | None:
+        """Write a query's result as one new file in a day of a table (None if it has no rows,
+        unless `keep_empty`: a rollup with no rows still says its day has none)."""
         table = self.tables[dataset]
         uri = table.new_file_uri(day, prefix, new_id())
-        return writes.copy_to(self, con, sql, params, table, uri, day, level)
+        return writes.copy_to(self, con, sql, params, table, uri, day, level, keep_empty)
 
     # -- the operations, each in its own module ------------------------------------------
 

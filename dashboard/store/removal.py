@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .core import Progress, Store
 
 RETRIES = 20
-SUMMARIES = ("rollups", "token_rollups", "failure_rollups")  # per day, rewritten by compaction
+SUMMARIES = ("rollups", "token_rollups", "failure_rollups", "error_rollups")  # per day, rewritten by compaction
 DAY_TABLES = ("executions", "steps", "deletions", *SUMMARIES)
 # What deleting rows rewrites: the rows, pending rows, the day's summaries (and the deletions it records).
 ROW_TABLES = ("steps", "executions", "pending_steps", "pending_executions", *SUMMARIES)

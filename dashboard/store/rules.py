@@ -111,12 +111,20 @@ def token_rollup_sql(executions: str, steps: str, params: dict) -> str:
     GROUP BY ALL ORDER BY ALL"""
 
 
+def error_rollup_sql(executions: str, steps: str, params: dict) -> str:
+    """A day's step errors, each execution's different ones once, by id (so a search of one
+    reads a few row groups)."""
+    return f"""
+    SELECT DISTINCT execution_id, error FROM ({steps}) WHERE error IS NOT NULL ORDER BY execution_id, error"""
+
+
 # Each rollup kind: the datasets it summarises (each must be one compacted file), and its SQL
 # (which may bind parameters of its own).
 ROLLUPS = {
     "rollups": (("executions",), rollup_sql),
     "token_rollups": (("executions", "steps"), token_rollup_sql),
     "failure_rollups": (("executions", "steps"), failure_rollup_sql),
+    "error_rollups": (("steps",), error_rollup_sql),
 }
 
 _SQL_TYPES = {pa.int64(): "BIGINT", pa.string(): "VARCHAR", pa.int32(): "INTEGER",

@@ -34,6 +34,7 @@ from deltalake.transaction import AddAction, RemoveAction
 from ..schema import (
     AUDIT_ROW,
     DELETION_ROW,
+    ERROR_ROLLUP_ROW,
     EXECUTION_ROW,
     FAILURE_ROLLUP_ROW,
     INGEST_KEY_ROW,
@@ -89,6 +90,7 @@ SPECS = {spec.name: spec for spec in (
     TableSpec("rollups", ROLLUP_ROW, ("last_started_at", "last_activity_at")),
     TableSpec("token_rollups", TOKEN_ROLLUP_ROW, ()),
     TableSpec("failure_rollups", FAILURE_ROLLUP_ROW, ("started_at", "finished_at")),
+    TableSpec("error_rollups", ERROR_ROLLUP_ROW, ()),
     TableSpec("pending_executions", EXECUTION_ROW, TIMES),
     TableSpec("pending_steps", STEP_ROW, ("step_index", *TIMES)),
     TableSpec("audit", AUDIT_ROW, ("at",)),
