@@ -9,6 +9,13 @@ Each interaction is timed from the click (or navigation) until its answer is on 
 "On screen" is checked inside the page by `PAGE_HELPERS` every POLL_MS, reaching into
 Panel's shadow roots: Playwright's own waits back off to 500 ms between checks, which
 would round a slow answer up by as much.
+
+With `watch_server`, each session also reads its page's network events over CDP
+(benchmarks/server_wait.py) and, once the clicking is over, gives each interaction its
+server share: how much of it the page spent waiting on the server (the document request,
+each Bokeh message until the server's answer), the rest being the browser's own time; and
+the share's lower bound, each message counted only until the server's first reply.
+Both are timed on `time.monotonic()`, the clock of CDP's timestamps.
 """
 
 from __future__ import annotations
@@ -18,6 +25,8 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from benchmarks.server_wait import NetworkLog
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -119,10 +128,13 @@ PAGE_HELPERS = """
 
 @dataclass
 class Observations:
-    """What all sessions saw: (kind, ms) per interaction, and errors by kind."""
+    """What all sessions saw: (kind, ms) per interaction, (kind, ms) of it waiting on the server and the
+    lower bound of that (sessions that watch the server only, added once they stopped), errors by kind."""
 
     started: float = field(default_factory=time.monotonic)
     latencies: list[tuple[str, float]] = field(default_factory=list)
+    server: list[tuple[str, float]] = field(default_factory=list)
+    server_first_reply: list[tuple[str, float]] = field(default_factory=list)
     errors: dict[str, list[str]] = field(default_factory=dict)
     ignored: dict[str, int] = field(default_factory=dict)
 
@@ -147,10 +159,14 @@ def is_local(url: str) -> bool:
 
 
 class Session:
-    """One person at the dashboard, in their own browser context."""
+    """One person at the dashboard, in their own browser context; with `watch_server`, its page's
+    network events are read over CDP, for the server's share of each interaction."""
 
-    def __init__(self, number: int, context, url: str, seen: Observations, think: float, reload: bool = False):
+    def __init__(self, number: int, context, url: str, seen: Observations, think: float, reload: bool = False,
+                 watch_server: bool = False):
         self.number = number
+        self.network = NetworkLog() if watch_server else None
+        self.windows: list[tuple[str, float, float]] = []  # (kind, started, ended) of each interaction
         self.reload = reload
         self.name = f"session {number}"
         self.context = context
@@ -170,6 +186,10 @@ class Session:
         page.on("pageerror", lambda exc: self.seen.error("page error", self.name, str(exc)))
         page.on("console", self._console)
         page.on("response", self._response)
+        if self.network is not None:
+            cdp = await self.context.new_cdp_session(page)
+            self.network.listen(cdp)
+            await cdp.send("Network.enable")
 
     async def leave(self) -> None:
         """Leave the page as a person closing the tab does, once nothing is in flight: the browser
@@ -235,10 +255,26 @@ class Session:
 
     async def _timed(self, kind: str, act: Callable, predicate: str, *args) -> None:
         self.doing = f"{kind} {', '.join(map(repr, args))}".strip()  # named in the error if it fails
-        started = time.perf_counter()
+        started = time.monotonic()
         await act()
         await self._until(predicate, *args)
-        self.seen.latencies.append((kind, (time.perf_counter() - started) * 1000))
+        ended = time.monotonic()
+        self.seen.latencies.append((kind, (ended - started) * 1000))
+        self.windows.append((kind, started, ended))
+
+    def add_server_share(self) -> None:
+        """Each interaction's time waiting on the server into `seen.server`, its lower bound into
+        `seen.server_first_reply`: once the clicking is over, when its every websocket frame has arrived
+        (CDP's events come apart from the page's answers)."""
+        if self.network is None:
+            return
+        if self.network.frames and not -0.001 <= self.network.lag < 1.0:  # CDP's events come after their time
+            self.seen.error("CDP's clock is not time.monotonic()", self.name,
+                            f"events came {self.network.lag * 1000:.0f} ms after their timestamp at the least")
+        windows = [(started, ended) for _, started, ended in self.windows]
+        for shares, first_reply in ((self.seen.server, False), (self.seen.server_first_reply, True)):
+            waited = self.network.waiting(windows, first_reply)
+            shares += [(kind, seconds * 1000) for (kind, _, _), seconds in zip(self.windows, waited, strict=True)]
 
     async def _think(self) -> None:
         await asyncio.sleep(self.think_seconds * self.rng.uniform(0.5, 1.5))
@@ -342,14 +378,15 @@ async def run_sessions(url: str, sessions: int, duration: float, think: float, s
     By default the sessions are tabs of one browser profile: an operator's browser keeps Bokeh's
     5 MB of JavaScript compiled after the first visit, while twenty cold profiles on the server's
     own two cores measure Chromium's start-up more than the dashboard. `separate_profiles` gives
-    each its own context; `reload` loads the page afresh at the end of every round."""
+    each its own context; `reload` loads the page afresh at the end of every round. Each session
+    watches the server: `seen.server` gets the server's share of each interaction at the end."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         shared = None if separate_profiles else await browser.new_context(viewport={"width": 1600, "height": 1000})
         people = [Session(n, shared or await browser.new_context(viewport={"width": 1600, "height": 1000}),
-                          url, seen, think, reload) for n in range(sessions)]
+                          url, seen, think, reload, watch_server=True) for n in range(sessions)]
         for person in people:
             await person.start()
         if on_started:
@@ -365,6 +402,8 @@ async def run_sessions(url: str, sessions: int, duration: float, think: float, s
         if on_finished:
             on_finished()  # before the browser closes: its processes' CPU time is still readable
         await asyncio.sleep(LEAVE_AFTER)  # the last answers arrive
+        for person in people:
+            person.add_server_share()
         await asyncio.gather(*(p.leave() for p in people))
         await asyncio.sleep(LEAVE_AFTER)  # the server lets the sessions go
         await browser.close()

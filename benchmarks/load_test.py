@@ -13,9 +13,18 @@ Everything runs on this machine, on 127.0.0.1, and stops by itself:
 4. Runs --sessions sessions in one headless Chromium for --duration seconds
    (benchmarks/load_sessions.py): open the page, switch tabs, expand a flow group, open an
    execution and close it, with --think seconds between clicks; each interaction is timed
-   from the click to its answer on screen.
-5. Prints the latencies per interaction (p50, p95, max), the errors by kind, the events
-   written and the rate achieved, the server's peak memory and the CPU each part used.
+   from the click to its answer on screen. Each session also reads its page's network
+   events over CDP (benchmarks/server_wait.py): the part of each interaction the page spent
+   waiting on the server (the document request until its response ended; each Bokeh message
+   the page sent in it until the server's last message before the page's next) is its server
+   share, the rest the browser's own time. On 2 cores the browsers use about one, so the
+   server share says what the server costs a person whose browser has a machine of its own.
+   It is an upper bound; each message counted only until the server's first reply gives a
+   lower bound (in the JSON and the targets line), which misses the queries the page awaits.
+5. Prints, per interaction, the latency and its server share (p50, p95, max), whether the
+   targets are met (p95 ≤ 2 s with zero errors; failing that, the server share's p95 ≤ 2 s),
+   the errors by kind, the events written and the rate achieved, the server's peak memory
+   and the CPU each part used (benchmarks/load_report.py).
 
 Errors: page errors, console errors, interactions that time out (30 s) or fail, HTTP 5xx,
 tracebacks or ERROR lines in the server's log, and write errors or unacknowledged events
@@ -43,7 +52,8 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.load_sessions import KINDS, Observations, run_sessions
+from benchmarks.load_report import render, summarise, targets
+from benchmarks.load_sessions import Observations, run_sessions
 from benchmarks.page_latency import free_port, peak_memory_mb
 from benchmarks.run import update_benchmarks_md
 
@@ -281,17 +291,29 @@ def server_log_errors(log: Path) -> tuple[list[str], int]:
     return found, closed_sockets
 
 
-def run(args: argparse.Namespace) -> dict:
-    data = args.data.resolve()
-    prepare(data, args.days, args.per_day)
-    before = store_facts(data)
-    run_dir = Path(tempfile.mkdtemp(prefix="flowlogs-load-"))
-    print(f"{before['executions']:,} executions in {before['days']} days ({before['files']} files); "
-          f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f}; logs in {run_dir}", flush=True)
-    load_before = os.getloadavg()[0]
+def note_errors(seen: Observations, written: list[dict], server_log: Path) -> None:
+    """The writers' and the server log's errors, into `seen`."""
+    for i, w in enumerate(written):
+        for message in w.get("first_errors", []):
+            seen.error("write error", f"writer {i}", message)
+        if w.get("crashed") is not None:
+            seen.error("writer crashed", f"writer {i}", w["crashed"] or "no final report")
+        elif w["acknowledged"] != w["emitted"]:
+            seen.error("events not acknowledged", f"writer {i}",
+                       f"{w['emitted'] - w['acknowledged']:,} of {w['emitted']:,}")
+    server_errors, closed_sockets = server_log_errors(server_log)
+    for line in server_errors:
+        seen.error("server log", "server", line)
+    if closed_sockets:
+        seen.ignored["server log: an update sent to a websocket the browser had just closed (page reload)"] = \
+            closed_sockets
+
+
+def drive(args: argparse.Namespace, data: Path, run_dir: Path, seen: Observations) -> tuple:
+    """The server, the writers and the sessions, for the run's duration; returns the store's facts at
+    the end of the clicking, the writers' final reports, the server's peak memory and the CPU window."""
     server, url = start_server(data, run_dir / "server.log")
     writers: list[WriterProcess] = []
-    seen = Observations()
     try:
         writers = [WriterProcess(data, args.rate / args.writers, args.seed + i, args.duration + 300)
                    for i in range(args.writers if args.rate > 0 else 0)]
@@ -306,32 +328,34 @@ def run(args: argparse.Namespace) -> dict:
         done.set()
         during = store_facts(data)  # while the writers still write: what the server's queries face now
         written = [w.finish() for w in writers]
-        peak_mb = peak_memory_mb(server.pid)
+        return during, written, peak_memory_mb(server.pid), window
     finally:
         for w in writers:
             stop(w.process)
         stop(server)
-    for i, w in enumerate(written):
-        for message in w.get("first_errors", []):
-            seen.error("write error", f"writer {i}", message)
-        if w.get("crashed") is not None:
-            seen.error("writer crashed", f"writer {i}", w["crashed"] or "no final report")
-        elif w["acknowledged"] != w["emitted"]:
-            seen.error("events not acknowledged", f"writer {i}",
-                       f"{w['emitted'] - w['acknowledged']:,} of {w['emitted']:,}")
-    server_errors, closed_sockets = server_log_errors(run_dir / "server.log")
-    for line in server_errors:
-        seen.error("server log", "server", line)
-    if closed_sockets:
-        seen.ignored["server log: an update sent to a websocket the browser had just closed (page reload)"] = \
-            closed_sockets
+
+
+def run(args: argparse.Namespace) -> dict:
+    data = args.data.resolve()
+    prepare(data, args.days, args.per_day)
+    before = store_facts(data)
+    run_dir = Path(tempfile.mkdtemp(prefix="flowlogs-load-"))
+    print(f"{before['executions']:,} executions in {before['days']} days ({before['files']} files); "
+          f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f}; logs in {run_dir}", flush=True)
+    load_before = os.getloadavg()[0]
+    seen = Observations()
+    during, written, peak_mb, window = drive(args, data, run_dir, seen)
+    note_errors(seen, written, run_dir / "server.log")
+    latencies, server_share, first_reply = (summarise(seen.latencies), summarise(seen.server),
+                                            summarise(seen.server_first_reply))
     return {
         "command": "python -m benchmarks.load_test " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
         "date": time.strftime("%Y-%m-%d %H:%M"), "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}",
         "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "store_before": before, "store_at_end": during, "store_after": store_facts(data),
-        "latencies": summarise(seen.latencies),
+        "latencies": latencies, "server_share": server_share, "server_first_reply": first_reply,
+        "targets": targets(latencies, server_share, first_reply, sum(len(m) for m in seen.errors.values())),
         "errors": {kind: {"count": len(m), "first": m[:3]} for kind, m in seen.errors.items()},
         "ignored": seen.ignored,
         "writers": written,
@@ -344,79 +368,6 @@ def run(args: argparse.Namespace) -> dict:
                          "during_mean": float(np.mean(window.load)) if window.load else load_before},
         "logs": str(run_dir),
     }
-
-
-def summarise(latencies: list[tuple[str, float]]) -> dict[str, dict]:
-    out = {}
-    for kind in [*KINDS, "all interactions"]:
-        values = [ms for k, ms in latencies if k == kind or kind == "all interactions" and k != "first visit"]
-        if values:
-            p50, p95 = np.percentile(values, [50, 95])
-            out[kind] = {"count": len(values), "p50": float(p50), "p95": float(p95), "max": max(values)}
-    return out
-
-
-# -- the report --------------------------------------------------------------------------
-
-
-def render(result: dict) -> str:
-    a = result["args"]
-    error_count = sum(e["count"] for e in result["errors"].values())
-    load = result["load_average"]
-    start, end = result["store_before"], result["store_at_end"]
-    lines = [
-        f"### Load: {a['sessions']} sessions, {a['rate']:,.0f} events/s, {a['duration']:.0f} s",
-        "",
-        f"Command: `{result['command']}` · machine: {result['machine']} · {result['date']} · "
-        f"load average {load['before']:.1f} before, {load['during_mean']:.1f} on average during the run "
-        f"(peak {load['during_max']:.1f})",
-        "",
-        f"Store: {start['executions']:,} executions in {start['days']} days at the start, "
-        f"{result['store_after']['executions']:,} at the end. Today's partition held {start['files_today']} files "
-        f"at the start and {end['files_today']} at the end of the clicking (the server compacts every 5 minutes); "
-        f"the page-open queries (tab counts + flow groups, cold, from this process) took "
-        f"{start['page_open_queries_ms']:,.0f} then {end['page_open_queries_ms']:,.0f} ms.",
-        "",
-        f"Each session opens the page, then goes round: two tabs, a flow group expanded, one of its executions "
-        f"opened and closed{', the page loaded afresh' if a.get('reload') else ''}; it pauses {a['think']:g} s "
-        f"(±50 %) between clicks, "
-        f"{'in its own browser context' if a.get('separate_profiles') else 'as a tab of one browser profile'}. "
-        f"Sessions arrive over the first fifth of the run. Latency runs from the click (or "
-        f"navigation) until the answer is on screen, checked in the page every 25 ms.",
-        "",
-        "| interaction | count | p50 ms | p95 ms | max ms |",
-        "|---|---:|---:|---:|---:|",
-    ]
-    for kind, s in result["latencies"].items():
-        label = {"first visit": "first visit (empty browser cache)",
-                 "all interactions": "**all but first visits**"}.get(kind, kind)
-        lines.append(f"| {label} | {s['count']:,} | {s['p50']:,.0f} | {s['p95']:,.0f} | {s['max']:,.0f} |")
-    if not result["latencies"]:
-        lines.append("| (no interaction completed) | 0 | – | – | – |")
-    events = result["events"]
-    cpu = result["cpu"]
-    cores = ", ".join(f"{part} {seconds / cpu['seconds']:.2f}" for part, seconds in cpu["parts"].items()
-                      if cpu["seconds"])
-    lines += [
-        "",
-        "| other figure | value |",
-        "|---|---|",
-        f"| errors | **{error_count}** |",
-        f"| events written by {events['writers']} writer processes (acknowledged / emitted) | "
-        f"{events['acknowledged']:,} / {events['emitted']:,} |",
-        f"| event rate achieved (target {a['rate']:,.0f}/s) | {events['rate']:,.0f}/s |",
-        f"| server peak memory (VmHWM) | {result['server_peak_mb']:,.0f} MB |",
-        f"| CPU used, cores on average over {cpu['seconds']:.0f} s | {cores} |",
-    ]
-    if result["ignored"]:
-        lines += ["", "Seen and not counted as errors: " + "; ".join(
-            f"{kind}: {count:,}" for kind, count in result["ignored"].items()) + "."]
-    if result["errors"]:
-        lines += ["", "| error | count | first messages |", "|---|---:|---|"]
-        for kind, e in result["errors"].items():
-            first = "<br>".join(m.replace("|", "\\|") for m in e["first"])
-            lines.append(f"| {kind} | {e['count']:,} | {first} |")
-    return "\n".join(lines)
 
 
 def main() -> None:

@@ -30,6 +30,11 @@ Each open is split, from the outside:
 - server done: when the last websocket message before "ready" arrived, from the request's start
   (after it the page waits for no one but itself);
 - browser tail: ready - server done (the last update's rendering);
+- waiting on server: the part of the open the page spent waiting on the server, from its network
+  events over CDP (benchmarks/server_wait.py, as the load test's server share): the document
+  request until its response ended, the websocket handshake and each Bokeh message the page sent
+  until the server's last message before the page's next; overlaps count once. browser (rest) =
+  ready - waiting on server;
 - browser main thread: Chromium's Performance.getMetrics over the open (TaskDuration: everything
   the renderer's main thread did; ScriptDuration; LayoutDuration + RecalcStyleDuration);
 - CPU seconds used during the open by the server process, by the measuring Chromium, by the
@@ -61,6 +66,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.load_sessions import CHROMIUM, CHROMIUM_ARGS, PAGE_HELPERS, Observations, Session  # noqa: E402
+from benchmarks.server_wait import RECEIVED, SENT, NetworkLog  # noqa: E402
 
 VIEWPORT = {"width": 1600, "height": 1000}
 WARM_UP = 20.0  # seconds of background load before the first measured open
@@ -203,27 +209,9 @@ def open_once(context, url: str, predicate: str, server_pid: int, background_pid
     page.route("**/*", lambda r: r.continue_() if "//127.0.0.1" in r.request.url else r.abort())
     cdp = context.new_cdp_session(page)
     cdp.send("Performance.enable")
+    network = NetworkLog()
+    network.listen(cdp)
     cdp.send("Network.enable")
-    frames: list[tuple[float, str, str, int]] = []  # (CDP timestamp s, direction, msgtype or "", bytes)
-    doc: dict[str, float] = {}
-
-    def frame(direction):
-        def on(event):
-            data = event["response"].get("payloadData", "")
-            msgtype = ""
-            if data.startswith("{") and '"msgtype"' in data[:300]:
-                try:
-                    msgtype = json.loads(data).get("msgtype", "")
-                except ValueError:
-                    pass
-            frames.append((event["timestamp"], direction, msgtype, len(data)))
-        return on
-
-    cdp.on("Network.webSocketFrameReceived", frame("in"))
-    cdp.on("Network.webSocketFrameSent", frame("out"))
-    cdp.on("Network.webSocketCreated", lambda e: doc.setdefault("ws_created_wall", time.perf_counter()))
-    cdp.on("Network.requestWillBeSent",
-           lambda e: doc.setdefault("request_ts", e["timestamp"]) if e.get("type") == "Document" else None)
     before_metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
     load = os.getloadavg()[0]
     cpu0 = (tree_cpu(server_pid), browser_cpu(server_pid, background_pid), tree_cpu(background_pid), machine_cpu())
@@ -243,36 +231,12 @@ def open_once(context, url: str, predicate: str, server_pid: int, background_pid
         a, b = after_metrics.get(name, 0.0), before_metrics.get(name, 0.0)
         return (a - b if a >= b else a) * 1000  # the renderer may have been swapped: then its own total
 
-    # websocket timings on the browser's network clock, from the document request (page clock: requestStart)
-    origin = doc.get("request_ts")
-    ready_net = ready_page_ms - nav["requestStart"]  # ready, from the request's start
-
-    def at(ts: float) -> float:
-        return (ts - origin) * 1000
-
-    out_pull = [at(ts) for ts, d, m, _ in frames if d == "out" and m == "PULL-DOC-REQ"] if origin else []
-    in_pull = [at(ts) for ts, d, m, _ in frames if d == "in" and m == "PULL-DOC-REPLY"] if origin else []
-    received = [at(ts) for ts, d, _, _ in frames if d == "in"] if origin else []
-    before_ready = [t for t in received if t <= ready_net]
-    pull_doc = (in_pull[0] - out_pull[0]) if out_pull and in_pull else float("nan")
-    timeline = [(round(at(ts), 1), d, m, n) for ts, d, m, n in frames] if origin else []
-    waiting = waiting_on_server(nav["responseEnd"] - nav["requestStart"], timeline, ready_net)
-    server_done = max(before_ready) if before_ready else float("nan")
     return {
         "total": total_ms,
         "document": nav["responseEnd"] - nav["requestStart"],
         "ttfb": nav["responseStart"] - nav["requestStart"],
         "html_kb": (nav["size"] or 0) / 1024,
-        "ws_open": min((at(ts) for ts, d, _, _ in frames), default=float("nan")) if origin else float("nan"),
-        "pull_doc": pull_doc,
-        "pull_reply_kb": sum(n for _, d, m, n in frames if d == "in") / 1024,
-        "server_done": server_done,
-        "browser_tail": ready_net - server_done,
-        "waiting": waiting,
-        "browser_rest": ready_net - waiting,
-        "timeline": timeline,
-        "ready": ready_net,
-        "ws_messages_in": sum(1 for _, d, m, _ in frames if d == "in" and m),
+        **network_figures(network, ready_page_ms - nav["requestStart"]),
         "task": metric("TaskDuration"),
         "script": metric("ScriptDuration"),
         "layout": metric("LayoutDuration") + metric("RecalcStyleDuration"),
@@ -285,24 +249,28 @@ def open_once(context, url: str, predicate: str, server_pid: int, background_pid
     }
 
 
-def waiting_on_server(document_ms: float, timeline: list[tuple], ready: float) -> float:
-    """Milliseconds of the open during which the browser waited for the server: the document's
-    request until its response ended, then, for every Bokeh message the browser sent, the time
-    until the server's next message arrived (Bokeh answers each one, with OK at least). Overlapping
-    waits count once; only what happened before "ready" counts."""
-    intervals = [(0.0, document_ms)]
-    messages = [(t, d) for t, d, m, _ in timeline if m]  # a message's header frame names its type
-    for i, (t, d) in enumerate(messages):
-        if d == "out" and t < ready:
-            answer = next((u for u, e in messages[i + 1:] if e == "in"), None)
-            if answer is not None:
-                intervals.append((t, min(answer, ready)))
-    total, end = 0.0, float("-inf")
-    for start, stop_ in sorted(intervals):
-        if stop_ > end:
-            total += stop_ - max(start, end)
-            end = stop_
-    return total
+def network_figures(network: NetworkLog, ready: float) -> dict:
+    """The open's websocket timings and its wait on the server, in ms from the document request
+    (CDP's clock), given when the page was ready, from the request's start (the page's clock)."""
+    origin = min(span[0] for span in network.documents.values())  # (Network.enable came before the navigation)
+    timeline = [(round((ts - origin) * 1000, 1), d, m, n) for ts, d, m, n in network.frames]
+    out_pull = [t for t, d, m, _ in timeline if d == SENT and m == "PULL-DOC-REQ"]
+    in_pull = [t for t, d, m, _ in timeline if d == RECEIVED and m == "PULL-DOC-REPLY"]
+    before_ready = [t for t, d, _, _ in timeline if d == RECEIVED and t <= ready]
+    server_done = max(before_ready) if before_ready else float("nan")
+    waited = network.waiting([(origin, origin + ready / 1000)])[0] * 1000
+    return {
+        "ws_open": min((t for t, _, _, _ in timeline), default=float("nan")),
+        "pull_doc": (in_pull[0] - out_pull[0]) if out_pull and in_pull else float("nan"),
+        "pull_reply_kb": sum(n for _, d, _, n in timeline if d == RECEIVED) / 1024,
+        "server_done": server_done,
+        "browser_tail": ready - server_done,
+        "waiting": waited,
+        "browser_rest": ready - waited,
+        "timeline": timeline,
+        "ready": ready,
+        "ws_messages_in": sum(1 for _, d, m, _ in timeline if d == RECEIVED and m),
+    }
 
 
 def measure(url: str, runs: int, server_pid: int, background_pid: int | None) -> dict[str, list[dict]]:
