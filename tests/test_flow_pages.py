@@ -87,9 +87,14 @@ def test_a_page_of_a_range_that_cuts_days_in_half_is_the_scans_page(queries):
 
 
 def test_page_one_of_a_flow_reads_the_newest_days_only(queries):
-    days, offset, older, _ = queries._page_days(*_args(queries, "Orders", offset=0))
-    assert offset == 0 and days and len(days) <= 2 and max(days) == max(queries.store.days())
+    days, offset, older, _, guessed = queries._page_days(*_args(queries, "Orders", offset=0))
+    assert offset == 0 and days and len(days) <= 2 and max(days) == max(queries.store.days()) and not guessed
     assert older == max(d for d in queries.store.days() if d < min(days))
+    # the newest day is live: page 1 guesses it alone, without counting (executions() counts if it falls short)
+    days, offset, older, older_latest, guessed = queries._page_days(*_args(queries, "Orders", offset=0), guess=True)
+    newest = max(queries.store.days())
+    assert guessed and days == [newest] and older == max(d for d in queries.store.days() if d < newest)
+    assert older_latest is None  # that day is live too: its rows are read if they may belong on the page
 
 
 def _args(queries: LogQueries, flow: str, offset: int):

@@ -247,7 +247,7 @@ class LogQueries:
             with self._lock:
                 cursor = self._con.cursor()  # not the store's connection: a one-shot command opens one less
             try:
-                rows = self._read_rollups(kind, missing, columns, cursor).sort_by("day")
+                rows = _by_day(self._read_rollups(kind, sorted(missing, key=day_of_file), columns, cursor))
             finally:
                 cursor.close()
             # a file holds its own day's rows: slices of the sorted rows (a filter against a Python date
@@ -306,9 +306,13 @@ class LogQueries:
                 return self._sql(select, params, days=self._days(since, until))
             # a compacted row whose start came late has no flow name yet: it is kept for the merge
             base_filter = "flow_name = $flow_name OR flow_name IS NULL"
-            days, params["offset"], older, older_latest = self._page_days(where, params, since, until, flow_name,
-                                                                          tab, base_filter)
+            window = (where, params, since, until, flow_name, tab, base_filter)
+            days, params["offset"], older, older_latest, guessed = self._page_days(*window, guess=offset == 0)
             rows = self._sql(select, params, days=days, base_filter=base_filter)
+            if guessed and len(rows) < limit and older is not None:
+                # page 1 guessed on the newest live day alone, which does not fill it: count the days
+                days, params["offset"], older, older_latest, _ = self._page_days(*window)
+                rows = self._sql(select, params, days=days, base_filter=base_filter)
             if older is not None and (len(rows) < limit or older_latest is None
                                       or older_latest >= rows.started_at.iloc[-1]):
                 # a row of the next older day may belong on this page: read it too
@@ -322,18 +326,21 @@ class LogQueries:
             ORDER BY started_at DESC, execution_id DESC""", {"ids": [r["execution_id"] for r in kept]},
                          days=sorted({r["day"] for r in kept}) or self._days(since, until))
 
-    def _page_days(self, where: str, params: dict, since, until, flow_name: str, tab: Tab | str, base_filter: str
-                   ) -> tuple[list[dt.date] | None, int, dt.date | None, dt.datetime | None]:
+    def _page_days(self, where: str, params: dict, since, until, flow_name: str, tab: Tab | str, base_filter: str,
+                   *, guess: bool = False
+                   ) -> tuple[list[dt.date] | None, int, dt.date | None, dt.datetime | None, bool]:
         """The days a page of a flow's executions lies in, its offset within them, the next older
-        day and its latest start (None when not rolled up), as `page_window` finds them.
+        day and its latest start (None when not rolled up), as `page_window` finds them, and
+        whether the days are a guess.
 
         Days hold executions by their start, so newest first means day by day: the rollups count
         each compacted day's runs (live days are counted from their rows). A flow's page 1 then
-        reads a day instead of 30."""
+        reads a day instead of 30. `guess` (page 1): when the newest day is live, that day alone,
+        uncounted (counting it cost as much as the page); the caller counts if it falls short."""
         offset, limit = params["offset"], params["limit"]
         rolled, live = self._split_days(since, until, "rollups")
         if not rolled.num_rows:
-            return self._days(since, until), offset, None, None
+            return self._days(since, until), offset, None, None, False
         counts = dict.fromkeys(live, 0) | dict.fromkeys(rolled["day"].unique().to_pylist(), 0)
         mine = pc.and_(pc.equal(rolled["flow_name"], flow_name),
                        pc.is_in(rolled["status"], pa.array(Tab(tab).statuses, pa.string())))
@@ -343,13 +350,17 @@ class LogQueries:
                                       mine["last_started_at"].to_pylist(), strict=True):
             counts[day] += runs
             latest[day] = max(started, latest.get(day, started))
+        newest = max(live, default=None)
+        if guess and newest and newest > max((d for d in counts if counts[d] and d not in live), default=dt.date.min):
+            older = max((d for d in counts if d < newest and (counts[d] or d in live)), default=None)
+            return [newest], 0, older, None if older in live else latest.get(older, EPOCH), True
         if live:
             counted = self._sql(f"SELECT day, count(*) AS runs FROM executions WHERE {where} GROUP BY day",
                                 {k: v for k, v in params.items() if k not in ("limit", "offset")}, days=live,
                                 rows=True, base_filter=base_filter)
             counts.update({r["day"]: r["runs"] for r in counted})
         days, offset, older = page_window(counts, offset, limit)
-        return days, offset, older, None if older in live else latest.get(older, EPOCH)  # (EPOCH: no runs)
+        return days, offset, older, None if older in live else latest.get(older, EPOCH), False  # (EPOCH: no runs)
 
     def execution(self, execution_id: str) -> dict | None:
         """One execution with every field and its steps in order; None if there is none."""
@@ -460,6 +471,14 @@ class LogQueries:
         return self._sql(f"""
             SELECT cause, date_trunc('{bucket}', started_at) AS bucket, count(*)::BIGINT AS failures
             FROM causes WHERE {where} GROUP BY ALL ORDER BY bucket, cause""", params)
+
+
+def _by_day(rows: pa.Table) -> pa.Table:
+    """Rows with each day's together: as DuckDB returns files read in day order (it keeps the order of
+    its input), else sorted (a sort costs a one-shot command's first 20-40 ms of pyarrow's threads)."""
+    days = rows["day"]
+    changes = pc.sum(pc.not_equal(days.slice(1), days.slice(0, max(len(days) - 1, 0)))).as_py() or 0
+    return rows if changes == max(len(pc.unique(days)) - 1, 0) else rows.sort_by("day")
 
 
 def _rollup_schema(kind: str, columns: tuple[str, ...] | None) -> pa.Schema:
