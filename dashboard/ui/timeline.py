@@ -105,11 +105,15 @@ class Timeline(pn.viewable.Viewer):
         self.running = ColumnDataSource(data=dict(EMPTY_RUNNING), name=RUNNING_SOURCE)
         self.record: dict | None = None
         self._ticker = None
-        self.figure = self._figure()
+        self.figure = None  # drawn when an execution is first shown here: it was half of building each page
         self.caption = pn.pane.HTML("", sizing_mode="stretch_width", margin=(4, 18, 0, 18), stylesheets=[CAPTION_CSS])
-        self.pane = pn.pane.Bokeh(self.figure, sizing_mode="stretch_width", margin=(0, 10, 12, 6))
-        self.layout = pn.Column(self.caption, self.pane, sizing_mode="stretch_width", margin=0,
-                                css_classes=["timeline"])
+        self.layout = pn.Column(self.caption, sizing_mode="stretch_width", margin=0, css_classes=["timeline"])
+
+    def _draw(self) -> None:
+        """The figure, once: a page nobody opens the timeline of never builds its ~60 Bokeh models."""
+        if self.figure is None:
+            self.figure = self._figure()
+            self.layout.append(pn.pane.Bokeh(self.figure, sizing_mode="stretch_width", margin=(0, 10, 12, 6)))
 
     def _figure(self):
         fig = figure(y_range=FactorRange(), x_range=Range1d(0, 1), height=_height(1), sizing_mode="stretch_width",
@@ -149,6 +153,8 @@ class Timeline(pn.viewable.Viewer):
 
     def show(self, record: dict | None, active: bool = True) -> None:
         """Draw this execution (None clears). `active`: the timeline is on screen (a running one ticks)."""
+        if record is not None:
+            self._draw()
         # Bokeh models changed from an async load need the document unlocked (Panel's panes do this themselves)
         with pn.io.unlocked():
             self._show(record, active)
@@ -160,7 +166,7 @@ class Timeline(pn.viewable.Viewer):
                 self.steps.data = dict(EMPTY_STEPS)
             if self.running.data != EMPTY_RUNNING:
                 self.running.data = dict(EMPTY_RUNNING)
-            if list(self.figure.y_range.factors):
+            if self.figure is not None and list(self.figure.y_range.factors):
                 self.figure.y_range.factors = []
             self.caption.object = ""
             self._tick_while(False)
