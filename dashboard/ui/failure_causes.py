@@ -50,8 +50,10 @@ def bucket_for(since: dt.datetime | None, until: dt.datetime | None, now: dt.dat
     return "hour" if (until or now) - since <= dt.timedelta(days=2) else "day"
 
 
-def series_of(rows: list[dict], cause: str, bucket: str, since, until, now: dt.datetime) -> list[int]:
-    """The cause's failures per bucket from the range's start (or its first failure) to its end, zeros included."""
+def series_by_cause(rows: list[dict], bucket: str, since, until, now: dt.datetime) -> dict[str, list[int]]:
+    """Each cause's failures per bucket from the range's start (or its first failure) to its end, zeros
+    included. Each row's bucket is floored once for all causes: every session redraws these at each
+    refresh, on the server's one event loop."""
     step = dt.timedelta(hours=1) if bucket == "hour" else dt.timedelta(days=1)
 
     def floor(ts: dt.datetime) -> dt.datetime:
@@ -59,16 +61,19 @@ def series_of(rows: list[dict], cause: str, bucket: str, since, until, now: dt.d
         return ts.replace(minute=0, second=0, microsecond=0) if bucket == "hour" else \
             ts.replace(hour=0, minute=0, second=0, microsecond=0)
 
-    counts = {floor(r["bucket"]): r["failures"] for r in rows if r["cause"] == cause}
-    firsts = [floor(r["bucket"]) for r in rows]
+    counts: dict[str, dict[dt.datetime, int]] = {}
+    for row in rows:
+        counts.setdefault(row["cause"], {})[floor(row["bucket"])] = row["failures"]
+    firsts = [at for per_cause in counts.values() for at in per_cause]
     start = floor(since) if since is not None else min(firsts, default=floor(now))
     end = floor(min(until, now) if until is not None else now)
-    points = []
+    buckets = []
     at = max(start, end - step * (MAX_POINTS - 1))
     while at <= end:
-        points.append(int(counts.get(at, 0)))
+        buckets.append(at)
         at += step
-    return points or [0]
+    return {cause.value: [int(counts.get(cause.value, {}).get(at, 0)) for at in buckets] or [0]
+            for cause in FailureCause}
 
 
 class FailureCausesPanel(pn.viewable.Viewer):
@@ -95,9 +100,9 @@ class FailureCausesPanel(pn.viewable.Viewer):
         totals: dict[str, int] = {}
         for row in rows:
             totals[row["cause"]] = totals.get(row["cause"], 0) + int(row["failures"])
+        series = series_by_cause(rows, bucket, scope.since, scope.until, now)
         causes = [{"key": cause.value, "label": FAILURE_CAUSE_LABELS[cause], "count": totals.get(cause.value, 0),
-                   "series": series_of(rows, cause.value, bucket, scope.since, scope.until, now)}
-                  for cause in FailureCause]
+                   "series": series[cause.value]} for cause in FailureCause]
         self.view.param.update(causes=causes, bucket=bucket, loaded=True)
 
     def _clicked(self, msg: dict) -> None:
