@@ -25,9 +25,10 @@ SQL = """
 
 
 def activity_rows(seed: int) -> pa.Table:
-    """A flow's (flow, status) rows over some days, every start distinct (arg_max is then defined)."""
+    """A flow's (flow, status) rows over some days, every start distinct (arg_max is then defined); some
+    start before 1970 (ingest accepts them: the fuzzer sent one), a negative number of microseconds."""
     rng = random.Random(seed)
-    starts = rng.sample(range(10**9), 400)
+    starts = rng.sample(range(-(10**13), 10**9), 400)  # (x 1 000 µs from 2026: back to the 1700s)
     rows = []
     for start in starts:
         started = T0 + dt.timedelta(microseconds=start * 1000 + rng.randrange(1000))
@@ -54,3 +55,26 @@ def test_no_rows_give_no_groups_and_zero_counts():
     empty = pa.Table.from_batches([], activity.ACTIVITY_SCHEMA)
     assert activity.flow_groups(empty, Tab.ALL).empty
     assert activity.tab_counts(empty) == {t.value: 0 for t in Tab}
+
+
+def test_a_start_before_1970_is_grouped_with_its_status(tmp_path):
+    """The fuzzer's case: an execution started in 1969 (ingest takes it) once crashed the flow groups."""
+    import json
+
+    from factories import finished, started
+
+    from dashboard.ingest import ingest_lines
+    from dashboard.queries import LogQueries
+    from dashboard.store import Store
+    from dashboard.writer import Writer
+
+    store = Store(tmp_path)
+    old = dt.datetime(1969, 1, 1, tzinfo=dt.UTC)
+    events = [started("e-1", old, flow_name="Old"), finished("e-1", old + dt.timedelta(seconds=5), "failed")]
+    with Writer(store, flush_interval=None) as writer:
+        assert ingest_lines([json.dumps(e).encode() for e in events], writer).ok
+    expected = [["Old", 1, "failed", 1]]
+    columns = ["flow_name", "runs", "latest_status", "failed_runs"]
+    assert LogQueries(store).flow_groups()[columns].values.tolist() == expected  # the day read live
+    store.compact()
+    assert LogQueries(store).flow_groups()[columns].values.tolist() == expected  # ... and from its rollup

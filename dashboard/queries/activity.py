@@ -71,8 +71,10 @@ def flow_groups(rows: pa.Table, tab: Tab | str):
         [("runs", "sum"), ("latest", "max"), ("failed", "any"), ("failed_runs", "sum"),
          ("last_started_at", "max"), ("last_activity_at", "max")])
     groups = groups.rename_columns([GROUP_NAMES.get(name, name) for name in groups.column_names])
-    n = len(STATUSES)  # (integer division: the remainder is the status's number)
-    status = STATUSES.take(pc.subtract(groups["latest"], pc.multiply(pc.divide(groups["latest"], n), n)))
+    n = len(STATUSES)  # the remainder is the status's number; Arrow's division truncates towards zero, so a
+    # start before 1970 (a negative number) leaves a negative remainder, one period below it
+    remainder = pc.subtract(groups["latest"], pc.multiply(pc.divide(groups["latest"], n), n))
+    status = STATUSES.take(pc.if_else(pc.less(remainder, 0), pc.add(remainder, n), remainder))
     groups = groups.append_column("latest_status", status).sort_by(
         [("last_activity_at", "descending"), ("flow_name", "ascending")])
     return frame(groups.select(["flow_name", "runs", "latest_status", "has_failures", "failed_runs",
