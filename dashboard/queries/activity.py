@@ -2,7 +2,7 @@
 
 An activity row counts one flow's executions of one status: (flow_name, status, runs,
 last_started_at, last_activity_at). Compacted days keep theirs in the day rollups; other days
-(today, late events) get theirs from one GROUP BY (`LIVE_ACTIVITY`). The page's summaries are
+(today, late events) get theirs from the same GROUP BY (`store.rules.ACTIVITY_SQL`). The page's summaries are
 then sums and maxima over a few thousand rows, done here in Arrow: one DuckDB statement costs
 more than that (flow groups at 1 M executions: 6 -> 2.5 ms).
 """
@@ -19,11 +19,6 @@ from .frames import frame
 
 ACTIVITY_SCHEMA = ROLLUP_ROW.remove(ROLLUP_ROW.get_field_index("described"))  # a rollup row is one
 
-# the activity rows of the executions matching `where` (its relation: `executions`, or `matched`)
-LIVE_ACTIVITY = """
-    SELECT flow_name, status, count(*) AS runs, max(started_at) AS last_started_at,
-           max(greatest(started_at, coalesce(finished_at, started_at))) AS last_activity_at
-    FROM {relation} WHERE {where} GROUP BY flow_name, status"""
 
 
 

@@ -19,8 +19,9 @@ import pyarrow.compute as pc
 from ..schema import ExecutionStatus, FailureCause, Tab
 from ..store import SPECS, Store, day_from_id, day_of_file
 from ..store.compaction import current_rollups
+from ..store.rules import ACTIVITY_SQL
 from . import activity
-from .activity import ACTIVITY_SCHEMA, LIVE_ACTIVITY
+from .activity import ACTIVITY_SCHEMA
 from .causes import CAUSES_SCHEMA, classified_cte
 from .lookup import EPOCH, CompactedLookup
 from .pages import page_window
@@ -230,7 +231,7 @@ class LogQueries:
                 rolled = rolled.filter(pc.equal(rolled["flow_name"], flow_name))
         if narrowed is None and not live:  # every day rolled up: no SQL (planning it was most of 25 ms)
             return rolled
-        counted = self._sql(LIVE_ACTIVITY.format(relation="executions" if narrowed is None else "matched",
+        counted = self._sql(ACTIVITY_SQL.format(relation="executions" if narrowed is None else "matched",
                                                  where=where), params, days=live, arrow=True)
         return pa.concat_tables([rolled, counted.cast(ACTIVITY_SCHEMA)])
 

@@ -160,13 +160,18 @@ def current_rollups(store: Store, kind: str, days: Iterable[dt.date]) -> dict[dt
     for day in days:
         key = rollup_key(kind, {ds: snapshot.by_day.get(day, []) for ds, snapshot in snapshots.items()})
         day_rollups = rollups.by_day.get(day, [])
-        if key is not None and len(day_rollups) == 1 and _key_tag(key) in day_rollups[0].rsplit("/", 1)[-1]:
+        if key is not None and len(day_rollups) == 1 and _describes(day_rollups[0], key):
             current[day] = day_rollups[0]
     return current
 
 
 def _key_tag(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def _describes(rollup: str, key: str) -> bool:
+    """Whether a rollup file summarises the files of `key` (its name carries the key's tag)."""
+    return _key_tag(key) in rollup.rsplit("/", 1)[-1]
 
 
 def write_rollups(store: Store, day: dt.date) -> None:
@@ -180,7 +185,7 @@ def write_rollups(store: Store, day: dt.date) -> None:
                 snapshot = table.snapshot()
                 old = snapshot.files([day])
                 key = rollup_key(kind, files)
-                if key is None and not old or key is not None and len(old) == 1 and _key_tag(key) in old[0]:
+                if key is None and not old or key is not None and len(old) == 1 and _describes(old[0], key):
                     break  # nothing to summarise, or summarised already
                 added = []
                 if key is not None:

@@ -90,12 +90,16 @@ def failure_rollup_sql(executions: str, steps: str, params: dict) -> str:
     ORDER BY started_at DESC, execution_id DESC"""
 
 
-def rollup_sql(executions: str, steps: str, params: dict) -> str:
-    """A day's executions per (flow, status): what page open needs, in a few hundred rows."""
-    return f"""
+# Executions per (flow, status): a day's rollup, and the live days' share of the page's summaries
+ACTIVITY_SQL = """
     SELECT flow_name, status, count(*) AS runs, max(started_at) AS last_started_at,
            max(greatest(started_at, coalesce(finished_at, started_at))) AS last_activity_at
-    FROM ({executions}) GROUP BY flow_name, status ORDER BY flow_name, status"""
+    FROM {relation} WHERE {where} GROUP BY flow_name, status"""
+
+
+def rollup_sql(executions: str, steps: str, params: dict) -> str:
+    """A day's executions per (flow, status): what page open needs, in a few hundred rows."""
+    return ACTIVITY_SQL.format(relation=f"({executions})", where="true") + " ORDER BY flow_name, status"
 
 
 def token_rollup_sql(executions: str, steps: str, params: dict) -> str:
