@@ -41,7 +41,8 @@ def ingest(store: Store, events: list[dict]) -> None:
 
 def searches(store: Store) -> list[str]:
     ids = LogQueries(store).executions(limit=5).execution_id.tolist()
-    return [ids[0], ids[1][:13], ids[2].upper(), "+4915100" + "10003", "151 0020", "tenant T105", "QUOTA", "Reply number"]
+    return [ids[0], ids[1][:13], ids[2].upper(), "+4915100" + "10003", "151 0020", "tenant T105", "QUOTA",
+            "Reply number"]
 
 
 def answers(queries: LogQueries, texts: list[str]) -> list:

@@ -491,8 +491,8 @@ def test_a_file_size_limit_fails_the_flush_and_a_retry_stores_each_event_once(tm
 HOSTILE_NAMES = ["../../x", "/etc/passwd", "a/b", "..", ".", "C:\\x", "a\x00b", "day=2026-11-18", "*.parquet",
                  "~root/.ssh", "%2e%2e%2f", "\\\\server\\share", "con", " ", "ids/../../../../tmp/evil"]
 
-TABLES = (r"(executions|steps|deletions|rollups|token_rollups|failure_rollups|error_rollups|pending_executions|pending_steps"
-          r"|audit|quarantined"
+TABLES = (r"(executions|steps|deletions|rollups|token_rollups|failure_rollups|error_rollups"
+          r"|pending_executions|pending_steps|audit|quarantined"
           r"|signouts|ingest_keys|receipts)")
 DATA_LAYOUT = re.compile(
     rf"(quarantine(/|$))?({TABLES}(/day=\d{{4}}-\d{{2}}-\d{{2}}"

@@ -2,9 +2,9 @@
 
 An activity row counts one flow's executions of one status: (flow_name, status, runs,
 last_started_at, last_activity_at). Compacted days keep theirs in the day rollups; other days
-(today, late events) get theirs from the same GROUP BY (`store.rules.ACTIVITY_SQL`). The page's summaries are
-then sums and maxima over a few thousand rows, done here in Arrow: one DuckDB statement costs
-more than that (flow groups at 1 M executions: 6 -> 2.5 ms).
+(today, late events) get theirs from the same GROUP BY (`store.rules.ACTIVITY_SQL`). The
+page's summaries are then sums and maxima over a few thousand rows, done here in Arrow: one
+DuckDB statement costs more than that (flow groups at 1 M executions: 6 -> 2.5 ms).
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ from ..schema import FAILURE_STATUSES, ROLLUP_ROW, ExecutionStatus, Tab
 from .frames import frame
 
 ACTIVITY_SCHEMA = ROLLUP_ROW.remove(ROLLUP_ROW.get_field_index("described"))  # a rollup row is one
-
-
 
 
 def _strings(values: tuple[str, ...]) -> pa.StringArray:
